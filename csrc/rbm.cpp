@@ -1,0 +1,445 @@
+#include "rbm.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+#include "blas.hpp"
+#include "parallel.hpp"
+#include "rng.hpp"
+#include "vmath.hpp"
+
+namespace fastinit {
+namespace {
+
+using blas::Op;
+
+// Rows per chunk for whole-data-set passes: large enough for an efficient product, small
+// enough that a chunk of float rows stays in the L2 cache.
+constexpr std::int64_t kChunkRows = 256;
+
+template <class T>
+void load_rows_as(const DataView& d, const std::int64_t* index, std::int64_t first, std::int64_t n,
+                  float* out) {
+  for (std::int64_t r = 0; r < n; ++r) {
+    const std::int64_t src = index ? index[r] : first + r;
+    const char* row = d.data + src * d.row_stride;
+    float* dst = out + r * d.cols;
+    // memcpy loads tolerate unaligned memmaps and compile to plain loads.
+    if (d.col_stride == static_cast<std::int64_t>(sizeof(T))) {
+      for (std::int64_t j = 0; j < d.cols; ++j) {
+        T value;
+        std::memcpy(&value, row + j * sizeof(T), sizeof(T));
+        dst[j] = static_cast<float>(value);
+      }
+    } else {
+      for (std::int64_t j = 0; j < d.cols; ++j) {
+        T value;
+        std::memcpy(&value, row + j * d.col_stride, sizeof(T));
+        dst[j] = static_cast<float>(value);
+      }
+    }
+  }
+}
+
+// Scratch for one pass: probabilities -> samples and per-row reductions.
+struct HiddenOutputs {
+  float* probabilities;           // rows x H, required
+  float probability_scale = 1.f;  // applied after sampling (folds 1/B into the gradient)
+  float* samples = nullptr;       // rows x H binary states, optional
+  const CounterRng* rng = nullptr;
+  std::int64_t rng_row0 = 0;      // counter row of the first input row
+  double* softplus_sum = nullptr;  // rows: sum_j softplus(pre_j), optional
+};
+
+// h-side of one Gibbs half-step: pre = v W^T + c, then sigmoid, sampling and free-energy terms
+// on each column block while it is still in cache. Threads split the hidden units.
+void hidden_pass(const Model& m, const float* v, std::int64_t rows, const HiddenOutputs& out,
+                 int n_threads) {
+  const std::int64_t H = m.n_hidden, V = m.n_visible;
+  const std::int64_t n_blocks = std::max(1, n_threads);
+  std::vector<double> partial(out.softplus_sum ? n_blocks * rows : 0, 0.0);
+  parallel_for(n_threads, n_blocks, [&](std::int64_t b) {
+    const Range cols = block_range(H, n_blocks, b);
+    const std::int64_t width = cols.end - cols.begin;
+    if (width <= 0) return;
+    blas::sgemm(Op::N, Op::T, rows, width, V, 1.0f, v, V, m.W + cols.begin * V, V, 0.0f,
+                out.probabilities + cols.begin, H);
+    std::vector<float> uniforms(out.samples ? width : 0);
+    const float* bias = m.c + cols.begin;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float* p = out.probabilities + r * H + cols.begin;
+      if (out.softplus_sum) {
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (std::int64_t j = 0; j < width; ++j) sum += softplus(p[j] + bias[j]);
+        partial[b * rows + r] = sum;
+      }
+#pragma omp simd
+      for (std::int64_t j = 0; j < width; ++j) p[j] = sigmoid(p[j] + bias[j]);
+      if (out.samples) {
+        out.rng->uniform_row(static_cast<std::uint64_t>(out.rng_row0 + r), cols.begin, cols.end,
+                             uniforms.data());
+        float* h = out.samples + r * H + cols.begin;
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) h[j] = uniforms[j] < p[j] ? 1.0f : 0.0f;
+      }
+      if (out.probability_scale != 1.0f) {
+        const float s = out.probability_scale;
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) p[j] *= s;
+      }
+    }
+  });
+  if (out.softplus_sum) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      double sum = 0.0;
+      for (std::int64_t b = 0; b < n_blocks; ++b) sum += partial[b * rows + r];
+      out.softplus_sum[r] = sum;
+    }
+  }
+}
+
+struct VisibleOutputs {
+  float* values;                    // rows x V: means, or samples when rng is set
+  const CounterRng* rng = nullptr;  // sample when set
+  std::int64_t rng_row0 = 0;
+  const float* reference = nullptr;  // rows x V: accumulate |mean - reference|^2 when set
+};
+
+// v-side of one Gibbs half-step: mean = h W + a (through the sigmoid for Bernoulli units),
+// optionally sampled. Threads split the visible units. Returns the squared reconstruction error.
+double visible_pass(const Model& m, const float* h, std::int64_t rows, const VisibleOutputs& out,
+                    int n_threads) {
+  const std::int64_t H = m.n_hidden, V = m.n_visible;
+  const std::int64_t n_blocks = std::max(1, n_threads);
+  const bool bernoulli = m.visible == VisibleType::Bernoulli;
+  std::vector<double> error(n_blocks, 0.0);
+  parallel_for(n_threads, n_blocks, [&](std::int64_t b) {
+    const Range cols = block_range(V, n_blocks, b);
+    const std::int64_t width = cols.end - cols.begin;
+    if (width <= 0) return;
+    blas::sgemm(Op::N, Op::N, rows, width, H, 1.0f, h, H, m.W + cols.begin, V, 0.0f,
+                out.values + cols.begin, V);
+    std::vector<float> noise(out.rng ? width : 0);
+    const float* bias = m.a + cols.begin;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float* x = out.values + r * V + cols.begin;
+      if (bernoulli) {
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) x[j] = sigmoid(x[j] + bias[j]);
+      } else {
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) x[j] += bias[j];
+      }
+      if (out.reference) {
+        const float* ref = out.reference + r * V + cols.begin;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (std::int64_t j = 0; j < width; ++j) sum += (x[j] - ref[j]) * (x[j] - ref[j]);
+        error[b] += sum;
+      }
+      if (!out.rng) continue;
+      const auto counter_row = static_cast<std::uint64_t>(out.rng_row0 + r);
+      if (bernoulli) {
+        out.rng->uniform_row(counter_row, cols.begin, cols.end, noise.data());
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) x[j] = noise[j] < x[j] ? 1.0f : 0.0f;
+      } else {
+        out.rng->normal_row(counter_row, cols.begin, cols.end, noise.data());
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) x[j] += noise[j];
+      }
+    }
+  });
+  return std::accumulate(error.begin(), error.end(), 0.0);
+}
+
+// The visible-only part of the free energy: -v.a (Bernoulli) or |v - a|^2 / 2 (Gaussian).
+double visible_energy(const Model& m, const float* v) {
+  double sum = 0.0;
+  if (m.visible == VisibleType::Bernoulli) {
+    for (std::int64_t i = 0; i < m.n_visible; ++i) sum -= static_cast<double>(v[i]) * m.a[i];
+  } else {
+    for (std::int64_t i = 0; i < m.n_visible; ++i) {
+      const double d = static_cast<double>(v[i]) - m.a[i];
+      sum += 0.5 * d * d;
+    }
+  }
+  return sum;
+}
+
+void load_rows_parallel(const DataView& data, const std::int64_t* index, std::int64_t rows,
+                        float* out, int n_threads) {
+  const std::int64_t n_blocks = std::max(1, n_threads);
+  parallel_for(n_threads, n_blocks, [&](std::int64_t b) {
+    const Range r = block_range(rows, n_blocks, b, 1);
+    if (r.end > r.begin) data.load_rows(index + r.begin, 0, r.end - r.begin, out + r.begin * data.cols);
+  });
+}
+
+}  // namespace
+
+void DataView::load_rows(const std::int64_t* index, std::int64_t first, std::int64_t n,
+                         float* out) const {
+  switch (dtype) {
+    case DType::Float32: load_rows_as<float>(*this, index, first, n, out); break;
+    case DType::Float64: load_rows_as<double>(*this, index, first, n, out); break;
+    case DType::UInt8:
+    case DType::Bool: load_rows_as<std::uint8_t>(*this, index, first, n, out); break;
+  }
+}
+
+std::vector<std::int64_t> epoch_order(std::int64_t n, bool shuffle, std::uint64_t key,
+                                      std::uint64_t epoch) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  if (shuffle) {
+    // Fisher-Yates; draw i picks from [0, i].
+    const CounterRng rng(key, stream::make(stream::kShuffle, epoch));
+    for (std::int64_t i = n - 1; i > 0; --i) {
+      const auto j = rng.below(static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(i + 1));
+      std::swap(order[static_cast<std::size_t>(i)], order[j]);
+    }
+  }
+  return order;
+}
+
+std::uint64_t train_stream(std::uint64_t step, std::uint64_t phase) {
+  return stream::make(stream::kTrain, (step << 16) | (phase & 0xFFFF));
+}
+
+EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg,
+                       const DataView& data, std::uint64_t epoch,
+                       const std::function<bool()>& should_stop) {
+  const std::int64_t N = data.rows, V = m.n_visible, H = m.n_hidden;
+  const std::int64_t B = std::min(cfg.batch_size, N);
+  const std::int64_t n_neg_max = cfg.persistent ? state.n_chains : B;
+  const int nt = std::max(1, cfg.n_threads);
+  const std::int64_t n_blocks = nt;
+
+  const std::vector<std::int64_t> order = epoch_order(N, cfg.shuffle, state.key, epoch);
+  // Positive and negative statistics are stacked so that the whole weight gradient is one
+  // product: [ph0 / B ; -ph_k / N_neg]^T [v0 ; v_k].
+  std::vector<float> v_stack((B + n_neg_max) * V), h_stack((B + n_neg_max) * H);
+  std::vector<float> h_samples(std::max(B, n_neg_max) * H);
+  std::vector<float> v_recon(cfg.persistent ? B * V : 0);
+  std::vector<double> softplus_sum(B);
+  std::vector<float> mean_v0(V);
+
+  EpochStats stats;
+  double recon_sum = 0.0, free_energy_sum = 0.0;
+  std::int64_t recon_rows = 0, fe_rows = 0;
+
+  for (std::int64_t start = 0, batch = 0; start < N; start += B, ++batch) {
+    if (should_stop && should_stop()) {
+      stats.interrupted = true;
+      break;
+    }
+    const std::int64_t b = std::min(B, N - start);
+    const std::int64_t n_neg = cfg.persistent ? state.n_chains : b;
+    float* v0 = v_stack.data();
+    float* v_neg = v0 + b * V;
+    float* ph0 = h_stack.data();
+    float* ph_neg = ph0 + b * H;
+    const auto rng = [&](std::uint64_t phase) {
+      return CounterRng(state.key, train_stream(state.step, phase));
+    };
+
+    load_rows_parallel(data, order.data() + start, b, v0, nt);
+    for (std::int64_t r = 0; r < b; ++r) free_energy_sum += visible_energy(m, v0 + r * V);
+
+    // Positive phase. PCD samples h0 only on the mini-batches that monitor reconstruction.
+    const bool monitor = !cfg.persistent || batch % 10 == 0;
+    const CounterRng rng0 = rng(0);
+    HiddenOutputs positive{ph0, 1.0f / static_cast<float>(b)};
+    positive.samples = monitor ? h_samples.data() : nullptr;
+    positive.rng = &rng0;
+    positive.softplus_sum = softplus_sum.data();
+    hidden_pass(m, v0, b, positive, nt);
+    for (std::int64_t r = 0; r < b; ++r) free_energy_sum -= softplus_sum[r];
+    fe_rows += b;
+
+    // Negative phase: k Gibbs steps from the data (CD) or from the fantasy particles (PCD).
+    if (cfg.persistent && monitor) {
+      recon_sum += visible_pass(m, h_samples.data(), b, {v_recon.data(), nullptr, 0, v0}, nt);
+      recon_rows += b;
+    }
+    const float* h_current = cfg.persistent ? state.chain_hidden : h_samples.data();
+    for (int t = 1; t <= cfg.k; ++t) {
+      const CounterRng rng_v = rng(2 * t - 1), rng_h = rng(2 * t);
+      VisibleOutputs vis{v_neg};
+      vis.rng = (cfg.persistent || cfg.sample_visible) ? &rng_v : nullptr;
+      vis.reference = (!cfg.persistent && t == 1) ? v0 : nullptr;
+      const double err = visible_pass(m, h_current, n_neg, vis, nt);
+      if (vis.reference) {
+        recon_sum += err;
+        recon_rows += b;
+      }
+      const bool last = t == cfg.k;
+      HiddenOutputs hid{ph_neg, last ? -1.0f / static_cast<float>(n_neg) : 1.0f};
+      hid.rng = &rng_h;
+      // PCD keeps the chains' new hidden states; CD needs samples only between steps.
+      hid.samples = cfg.persistent && last ? state.chain_hidden
+                    : last                 ? nullptr
+                                           : h_samples.data();
+      hidden_pass(m, v_neg, n_neg, hid, nt);
+      h_current = h_samples.data();
+    }
+
+    // Update. velocity = momentum * velocity + lr * (gradient - decay * W - sparsity penalty).
+    const float lr = cfg.learning_rate, mom = cfg.momentum;
+    const std::int64_t K = b + n_neg;
+    parallel_for(nt, n_blocks, [&](std::int64_t blk) {
+      const Range cols = block_range(V, n_blocks, blk);
+      for (std::int64_t i = cols.begin; i < cols.end; ++i) {
+        double pos = 0.0, neg = 0.0;
+        for (std::int64_t r = 0; r < b; ++r) pos += v0[r * V + i];
+        for (std::int64_t r = 0; r < n_neg; ++r) neg += v_neg[r * V + i];
+        mean_v0[i] = static_cast<float>(pos / b);
+        const float grad = static_cast<float>(pos / b - neg / n_neg);
+        state.velocity_a[i] = mom * state.velocity_a[i] + lr * grad;
+        m.a[i] += state.velocity_a[i];
+      }
+    });
+    parallel_for(nt, n_blocks, [&](std::int64_t blk) {
+      const Range rows = block_range(H, n_blocks, blk);
+      const std::int64_t width = rows.end - rows.begin;
+      if (width <= 0) return;
+      float* vel = state.velocity_W + rows.begin * V;
+      blas::sgemm(Op::T, Op::N, width, V, K, lr, h_stack.data() + rows.begin, H, v_stack.data(), V,
+                  mom, vel, V);
+      // Bias gradients: column sums of the stacked, pre-scaled hidden statistics.
+      std::vector<double> grad_c(width, 0.0), mean_h0(width, 0.0);
+      for (std::int64_t r = 0; r < K; ++r) {
+        const float* row = h_stack.data() + r * H + rows.begin;
+        for (std::int64_t j = 0; j < width; ++j) grad_c[j] += row[j];
+        if (r + 1 == b) std::copy(grad_c.begin(), grad_c.end(), mean_h0.begin());
+      }
+      const float decay_step = lr * cfg.weight_decay;
+      for (std::int64_t j = 0; j < width; ++j) {
+        const std::int64_t unit = rows.begin + j;
+        float penalty = 0.0f;
+        if (cfg.use_sparsity) {
+          float& q = state.hidden_mean[unit];
+          q = cfg.sparsity_decay * q + (1.0f - cfg.sparsity_decay) * static_cast<float>(mean_h0[j]);
+          penalty = cfg.sparsity_cost * (q - cfg.sparsity_target);
+        }
+        state.velocity_c[unit] =
+            mom * state.velocity_c[unit] + lr * (static_cast<float>(grad_c[j]) - penalty);
+        m.c[unit] += state.velocity_c[unit];
+        float* w = m.W + unit * V;
+        float* vw = vel + j * V;
+        const float penalty_step = lr * penalty;
+#pragma omp simd
+        for (std::int64_t i = 0; i < V; ++i) {
+          vw[i] -= decay_step * w[i] + penalty_step * mean_v0[i];
+          w[i] += vw[i];
+        }
+      }
+    });
+    ++state.step;
+    ++stats.n_batches;
+  }
+  stats.reconstruction_error = recon_rows ? recon_sum / (static_cast<double>(recon_rows) * V) : 0.0;
+  stats.free_energy = fe_rows ? free_energy_sum / static_cast<double>(fe_rows) : 0.0;
+  return stats;
+}
+
+void hidden_probabilities(const Model& m, const DataView& data, float* out, int n_threads) {
+  const std::int64_t n_chunks = (data.rows + kChunkRows - 1) / kChunkRows;
+  parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
+    const std::int64_t first = chunk * kChunkRows, rows = std::min(kChunkRows, data.rows - first);
+    std::vector<float> v(rows * m.n_visible);
+    data.load_rows(nullptr, first, rows, v.data());
+    hidden_pass(m, v.data(), rows, {out + first * m.n_hidden}, 1);
+  });
+}
+
+void visible_means(const Model& m, const float* hidden, std::int64_t rows, float* out,
+                   int n_threads) {
+  const std::int64_t n_chunks = (rows + kChunkRows - 1) / kChunkRows;
+  parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
+    const std::int64_t first = chunk * kChunkRows, n = std::min(kChunkRows, rows - first);
+    visible_pass(m, hidden + first * m.n_hidden, n, {out + first * m.n_visible}, 1);
+  });
+}
+
+void free_energy(const Model& m, const DataView& data, double* out, int n_threads) {
+  const std::int64_t n_chunks = (data.rows + kChunkRows - 1) / kChunkRows;
+  parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
+    const std::int64_t first = chunk * kChunkRows, rows = std::min(kChunkRows, data.rows - first);
+    std::vector<float> v(rows * m.n_visible), h(rows * m.n_hidden);
+    std::vector<double> softplus_sum(rows);
+    data.load_rows(nullptr, first, rows, v.data());
+    HiddenOutputs hid{h.data()};
+    hid.softplus_sum = softplus_sum.data();
+    hidden_pass(m, v.data(), rows, hid, 1);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      out[first + r] = visible_energy(m, v.data() + r * m.n_visible) - softplus_sum[r];
+    }
+  });
+}
+
+void pseudo_likelihood(const Model& m, const DataView& data, double* out, int n_threads) {
+  const std::int64_t V = m.n_visible, H = m.n_hidden;
+  // W^T so that flipping visible unit i reads one contiguous row.
+  std::vector<float> wt(V * H);
+  parallel_for(n_threads, V, [&](std::int64_t i) {
+    for (std::int64_t j = 0; j < H; ++j) wt[i * H + j] = m.W[j * V + i];
+  });
+  const std::int64_t n_chunks = (data.rows + kChunkRows - 1) / kChunkRows;
+  parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
+    const std::int64_t first = chunk * kChunkRows, rows = std::min(kChunkRows, data.rows - first);
+    std::vector<float> v(rows * V), pre(rows * H);
+    data.load_rows(nullptr, first, rows, v.data());
+    blas::sgemm(Op::N, Op::T, rows, H, V, 1.0f, v.data(), V, m.W, V, 0.0f, pre.data(), H);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float* x = pre.data() + r * H;
+      const float* vr = v.data() + r * V;
+      double base = 0.0;
+      for (std::int64_t j = 0; j < H; ++j) {
+        x[j] += m.c[j];
+        base += softplus(x[j]);
+      }
+      double total = 0.0;
+      for (std::int64_t i = 0; i < V; ++i) {
+        // Flip v_i -> 1 - v_i; F(v) - F(v') = s a_i + sum_j [softplus(x_j + s w_ji) - softplus(x_j)].
+        const float s = 1.0f - 2.0f * vr[i];
+        const float* w = wt.data() + i * H;
+        float flipped = 0.0f;
+#pragma omp simd reduction(+ : flipped)
+        for (std::int64_t j = 0; j < H; ++j) flipped += softplus(x[j] + s * w[j]);
+        const double gap = static_cast<double>(s) * m.a[i] + (flipped - base);
+        // log p(v_i | v_-i) = -softplus(F(v) - F(v')), in double for small probabilities.
+        total -= gap > 0 ? gap + std::log1p(std::exp(-gap)) : std::log1p(std::exp(gap));
+      }
+      out[first + r] = total;
+    }
+  });
+}
+
+void gibbs(const Model& m, float* visible, std::int64_t rows, std::int64_t n_steps,
+           std::uint64_t key, std::uint64_t call, int n_threads) {
+  const std::int64_t H = m.n_hidden, V = m.n_visible;
+  const std::int64_t n_chunks = (rows + kChunkRows - 1) / kChunkRows;
+  parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
+    const std::int64_t first = chunk * kChunkRows, n = std::min(kChunkRows, rows - first);
+    std::vector<float> probabilities(n * H), samples(n * H);
+    float* v = visible + first * V;
+    for (std::int64_t s = 0; s < n_steps; ++s) {
+      const std::uint64_t phase = static_cast<std::uint64_t>(2 * s);
+      const CounterRng rng_h(key, stream::make(stream::kGibbs, (call << 32) | phase));
+      const CounterRng rng_v(key, stream::make(stream::kGibbs, (call << 32) | (phase + 1)));
+      HiddenOutputs hid{probabilities.data()};
+      hid.samples = samples.data();
+      hid.rng = &rng_h;
+      hid.rng_row0 = first;
+      hidden_pass(m, v, n, hid, 1);
+      visible_pass(m, samples.data(), n, {v, &rng_v, first}, 1);
+    }
+  });
+}
+
+}  // namespace fastinit

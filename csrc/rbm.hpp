@@ -1,0 +1,107 @@
+// Restricted Boltzmann machine engine: contrastive divergence (CD-k, persistent CD), Gibbs
+// sampling, free energy and pseudo-likelihood on float32 parameters owned by the caller.
+//
+// Conventions (DESIGN.md §4): W is (n_hidden x n_visible) row-major, visible bias a, hidden
+// bias c; E(v, h) = -v.a - h.c - h.W v for Bernoulli visible units and
+// E(v, h) = |v - a|^2 / 2 - h.c - h.W v for unit-variance Gaussian visible units.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace fastinit {
+
+enum class VisibleType { Bernoulli, Gaussian };
+enum class DType { Float32, Float64, UInt8, Bool };
+
+// A read-only 2-D array of any supported dtype and strides (bytes). Rows are converted to
+// float32 one mini-batch at a time, so no float copy of a whole data set is ever made.
+struct DataView {
+  const char* data = nullptr;
+  DType dtype = DType::Float32;
+  std::int64_t rows = 0, cols = 0;
+  std::int64_t row_stride = 0, col_stride = 0;
+
+  // out (n x cols) <- rows index[0..n) (or rows first..first+n when index is null).
+  void load_rows(const std::int64_t* index, std::int64_t first, std::int64_t n, float* out) const;
+};
+
+// Views of the parameters, updated in place.
+struct Model {
+  float* W = nullptr;  // n_hidden x n_visible
+  float* a = nullptr;  // n_visible
+  float* c = nullptr;  // n_hidden
+  std::int64_t n_visible = 0, n_hidden = 0;
+  VisibleType visible = VisibleType::Bernoulli;
+};
+
+struct TrainConfig {
+  int k = 1;
+  bool persistent = false;
+  float learning_rate = 0.1f;
+  float momentum = 0.5f;
+  float weight_decay = 0.0f;
+  bool use_sparsity = false;
+  float sparsity_target = 0.0f, sparsity_cost = 0.0f, sparsity_decay = 0.9f;
+  bool sample_visible = false;
+  std::int64_t batch_size = 100;
+  bool shuffle = true;
+  int n_threads = 1;
+};
+
+// State that persists across epochs and partial_fit calls (views of NumPy arrays).
+struct TrainState {
+  float* velocity_W = nullptr;  // n_hidden x n_visible
+  float* velocity_a = nullptr;  // n_visible
+  float* velocity_c = nullptr;  // n_hidden
+  float* chain_hidden = nullptr;  // n_chains x n_hidden: PCD fantasy particles' hidden states
+  std::int64_t n_chains = 0;
+  float* hidden_mean = nullptr;  // n_hidden: running mean activation for the sparsity target
+  std::uint64_t key = 0;
+  std::uint64_t step = 0;  // mini-batch updates done so far; advanced by train_epoch
+};
+
+struct EpochStats {
+  double reconstruction_error = 0.0;  // mean squared error per visible unit
+  double free_energy = 0.0;           // mean free energy of the data rows
+  std::int64_t n_batches = 0;         // mini-batches completed
+  bool interrupted = false;
+};
+
+// Random-number phases inside one training step (stream = kTrain, (step << 16) | phase):
+//   0        hidden sample of the data's positive phase
+//   2t - 1   visible sample at Gibbs step t = 1..k (uniforms, or normals for Gaussian units)
+//   2t       hidden sample at Gibbs step t
+// A NumPy reference can reproduce every update from these streams (see tests/test_rbm.py).
+std::uint64_t train_stream(std::uint64_t step, std::uint64_t phase);
+
+// The order in which train_epoch visits the rows of an n-row data set in `epoch`.
+std::vector<std::int64_t> epoch_order(std::int64_t n, bool shuffle, std::uint64_t key,
+                                      std::uint64_t epoch);
+
+// One pass over X in mini-batches. `should_stop` is polled between mini-batches; when it
+// returns true the pass ends after the last completed update, which leaves a valid model.
+EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig& config,
+                       const DataView& data, std::uint64_t epoch,
+                       const std::function<bool()>& should_stop);
+
+// P(h = 1 | v) for every row of X: out is rows x n_hidden.
+void hidden_probabilities(const Model& model, const DataView& data, float* out, int n_threads);
+
+// E[v | h] for every row of `hidden` (rows x n_hidden float32): out is rows x n_visible.
+void visible_means(const Model& model, const float* hidden, std::int64_t rows, float* out,
+                   int n_threads);
+
+// Free energy F(v) of every row of X, accumulated in float64.
+void free_energy(const Model& model, const DataView& data, double* out, int n_threads);
+
+// Exact pseudo-log-likelihood sum_i log p(v_i | v_-i) of every row (Bernoulli visible units).
+void pseudo_likelihood(const Model& model, const DataView& data, double* out, int n_threads);
+
+// n_steps full Gibbs sweeps v -> h -> v in place on `visible` (rows x n_visible float32).
+// Visible states are samples; `call` separates the random streams of independent calls.
+void gibbs(const Model& model, float* visible, std::int64_t rows, std::int64_t n_steps,
+           std::uint64_t key, std::uint64_t call, int n_threads);
+
+}  // namespace fastinit

@@ -1,0 +1,26 @@
+"""fastinit: start neural networks from good weights, fast.
+
+Closed-form initializers (:mod:`fastinit.init`), restricted Boltzmann machine pretraining
+(:class:`fastinit.RBM`) and greedy layer-wise pretraining, with a C++/OpenMP engine.
+
+Examples
+--------
+>>> import fastinit
+>>> from sklearn.datasets import load_digits
+>>> X = load_digits().data / 16.0
+>>> rbm = fastinit.RBM(64, 32, n_iter=2, random_state=0).fit(X)
+>>> rbm.components_.shape
+(32, 64)
+"""
+
+from ._blas import preload_openblas
+
+preload_openblas()
+
+from . import init  # noqa: E402
+from ._config import get_config, show_config  # noqa: E402
+from .rbm import RBM  # noqa: E402
+
+__version__: str = get_config()["version"]
+
+__all__ = ["RBM", "__version__", "get_config", "init", "show_config"]

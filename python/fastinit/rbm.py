@@ -1,0 +1,761 @@
+"""Restricted Boltzmann machine estimator: :class:`RBM`.
+
+The parameters and training state live in NumPy arrays owned by the estimator; every numerical
+step (contrastive divergence, Gibbs sampling, free energy, pseudo-likelihood) runs in the C++
+engine ``fastinit._core`` with the GIL released.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import numbers
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_scalar
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from . import _core
+from . import init as _init
+from ._parallel import resolve_n_threads
+from ._progress import EpochProgress
+from ._random import RandomStateLike, make_key
+
+__all__ = ["RBM"]
+
+_FORMAT_VERSION = 1
+# Dtypes the engine reads directly, one mini-batch at a time; anything else is converted.
+_ENGINE_DTYPES = (np.float32, np.float64, np.uint8, np.bool_)
+# Clip of the data mean before the log-odds visible-bias start (Hinton 2010, section 8).
+_MEAN_CLIP = 1e-3
+_STATE = (
+    "components_",
+    "intercept_visible_",
+    "intercept_hidden_",
+    "_velocity_W",
+    "_velocity_a",
+    "_velocity_c",
+    "_hidden_mean",
+    "persistent_hidden_",
+)
+
+
+class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Restricted Boltzmann machine trained by contrastive divergence, in parallel C++.
+
+    Binary (Bernoulli) hidden units with Bernoulli visible units for data in [0, 1], or
+    unit-variance Gaussian visible units for standardized real-valued data. Training is CD-k or
+    persistent CD (PCD) with momentum, L2 weight decay and an optional sparsity target; whole
+    epochs run in C++ with OpenMP threads and counter-based random numbers, so a seed gives the
+    same model for any ``n_jobs``.
+
+    Energy: ``E(v, h) = -v.a - h.c - h.W v`` (Bernoulli) or ``|v - a|^2 / 2 - h.c - h.W v``
+    (Gaussian), with ``W = components_`` of shape ``(n_hidden, n_visible)``.
+
+    Parameters
+    ----------
+    n_visible : int or None, default=None
+        Number of visible units; ``None`` takes it from the data at ``fit``.
+    n_hidden : int, default=256
+        Number of hidden units.
+    visible : {"bernoulli", "gaussian"}, default="bernoulli"
+        Visible unit type. Bernoulli units take probabilities: data must lie in [0, 1].
+    k : int, default=1
+        Gibbs steps per update (CD-k, or PCD-k when ``persistent``).
+    persistent : bool, default=False
+        Persistent CD (Tieleman 2008): the negative phase continues ``n_chains`` fantasy chains
+        across updates, epochs and ``partial_fit`` calls instead of restarting at the data.
+    n_chains : int or None, default=None
+        Number of persistent chains; ``None`` uses ``batch_size``.
+    learning_rate : float or "auto", default="auto"
+        Step size on the mean gradient of a mini-batch. "auto" is 0.1 for Bernoulli and 0.01
+        for Gaussian visible units, whose unbounded states need a smaller step (Hinton 2010, 13.2).
+    momentum : "hinton" or float, default="hinton"
+        "hinton" is 0.5 for the first 5 epochs, then 0.9; a float is used throughout.
+    weight_decay : float, default=2e-4
+        L2 penalty on the weights (not the biases).
+    sparsity_target : float or None, default=None
+        Target mean activation of the hidden units; ``None`` disables the penalty.
+    sparsity_cost : float, default=0.1
+        Strength of the sparsity penalty on the hidden biases and weights.
+    sparsity_decay : float, default=0.95
+        Decay of the running estimate of each hidden unit's mean activation.
+    batch_size : int, default=100
+        Rows per mini-batch.
+    n_iter : int, default=10
+        Epochs of ``fit``.
+    shuffle : bool, default=True
+        Visit the rows in a new random order each epoch.
+    sample_visible : bool, default=False
+        Sample the visible states of the CD chain instead of using their means. Means are the
+        default because they remove sampling noise from the negative statistics without biasing
+        the learning signal much (Hinton 2010, 3.2). PCD chains always sample.
+    init : str or callable, default="hinton"
+        Weight start: "hinton" is N(0, 0.01^2); any :mod:`fastinit.init` scheme name
+        (e.g. "xavier_uniform") or a callable ``f(shape, rng) -> array``. Visible biases start at
+        the log-odds of the data mean (Bernoulli) or the data mean (Gaussian), hidden biases at 0.
+    n_jobs : int or None, default=None
+        Threads: ``None`` uses every usable core, negative values count back (-1 = all).
+    random_state : None, int, RandomState or Generator, default=None
+        Seeds the counter-based generator of all training randomness.
+    verbose : int, default=0
+        Progress per epoch: a tqdm bar when tqdm is installed, a plain line otherwise.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_hidden, n_visible), float32
+        Weights ``W``; row j holds hidden unit j's filter.
+    intercept_visible_ : ndarray of shape (n_visible,), float32
+    intercept_hidden_ : ndarray of shape (n_hidden,), float32
+    persistent_hidden_ : ndarray of shape (n_chains, n_hidden) or None
+        Hidden states of the PCD chains.
+    n_features_in_ : int
+    n_iter_ : int
+        Epochs (passes over data) completed, across ``fit`` and ``partial_fit``.
+    history_ : dict of lists
+        Per epoch: ``epoch``, ``reconstruction_error`` (mean squared error of one mean-field
+        reconstruction per visible unit; for PCD estimated on every 10th mini-batch),
+        ``free_energy`` (mean over the data rows, before each update) and ``seconds``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit import RBM
+    >>> X = (np.random.default_rng(0).random((500, 64)) < 0.3).astype(np.float32)
+    >>> rbm = RBM(64, 16, n_iter=5, random_state=0).fit(X)
+    >>> rbm.transform(X).shape
+    (500, 16)
+    """
+
+    def __init__(
+        self,
+        n_visible: int | None = None,
+        n_hidden: int = 256,
+        *,
+        visible: str = "bernoulli",
+        k: int = 1,
+        persistent: bool = False,
+        n_chains: int | None = None,
+        learning_rate: float | str = "auto",
+        momentum: float | str = "hinton",
+        weight_decay: float = 2e-4,
+        sparsity_target: float | None = None,
+        sparsity_cost: float = 0.1,
+        sparsity_decay: float = 0.95,
+        batch_size: int = 100,
+        n_iter: int = 10,
+        shuffle: bool = True,
+        sample_visible: bool = False,
+        init: str | Callable[..., np.ndarray] = "hinton",
+        n_jobs: int | None = None,
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+    ) -> None:
+        self.n_visible = n_visible
+        self.n_hidden = n_hidden
+        self.visible = visible
+        self.k = k
+        self.persistent = persistent
+        self.n_chains = n_chains
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.sparsity_target = sparsity_target
+        self.sparsity_cost = sparsity_cost
+        self.sparsity_decay = sparsity_decay
+        self.batch_size = batch_size
+        self.n_iter = n_iter
+        self.shuffle = shuffle
+        self.sample_visible = sample_visible
+        self.init = init
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_params(self) -> None:
+        if self.visible not in ("bernoulli", "gaussian"):
+            raise ValueError(f"visible must be 'bernoulli' or 'gaussian', got {self.visible!r}")
+        if self.n_visible is not None:
+            check_scalar(self.n_visible, "n_visible", numbers.Integral, min_val=1)
+        check_scalar(self.n_hidden, "n_hidden", numbers.Integral, min_val=1)
+        check_scalar(self.k, "k", numbers.Integral, min_val=1, max_val=30000)
+        check_scalar(self.batch_size, "batch_size", numbers.Integral, min_val=1)
+        check_scalar(self.n_iter, "n_iter", numbers.Integral, min_val=0)
+        if self.n_chains is not None:
+            check_scalar(self.n_chains, "n_chains", numbers.Integral, min_val=1)
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            check_scalar(
+                self.learning_rate, "learning_rate", numbers.Real, min_val=0,
+                include_boundaries="neither",
+            )
+        if not (isinstance(self.momentum, str) and self.momentum == "hinton"):
+            check_scalar(self.momentum, "momentum", numbers.Real, min_val=0, max_val=1,
+                         include_boundaries="left")
+        check_scalar(self.weight_decay, "weight_decay", numbers.Real, min_val=0)
+        if self.sparsity_target is not None:
+            check_scalar(self.sparsity_target, "sparsity_target", numbers.Real, min_val=0,
+                         max_val=1, include_boundaries="neither")
+            check_scalar(self.sparsity_cost, "sparsity_cost", numbers.Real, min_val=0)
+            check_scalar(self.sparsity_decay, "sparsity_decay", numbers.Real, min_val=0,
+                         max_val=1, include_boundaries="left")
+        for name in ("persistent", "shuffle", "sample_visible"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if not callable(self.init) and self.init != "hinton":
+            _init.get_initializer(self.init)  # raises ValueError listing the valid names
+        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
+        resolve_n_threads(self.n_jobs)
+
+    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
+        """Check X and return it in a dtype the engine reads, without copying when possible."""
+        X = validate_data(
+            self, X, reset=reset, dtype=list(_ENGINE_DTYPES), order=None, ensure_min_samples=1
+        )
+        if reset and self.n_visible is not None and X.shape[1] != self.n_visible:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but n_visible={self.n_visible}; pass data with "
+                f"{self.n_visible} columns or change n_visible"
+            )
+        self._check_domain(X, "X")
+        return X
+
+    def _check_domain(self, X: np.ndarray, name: str) -> None:
+        if self.visible != "bernoulli" or X.dtype == np.bool_ or X.size == 0:
+            return
+        low, high = X.min(), X.max()
+        if low < 0 or high > 1:
+            hint = (
+                " uint8 data looks like raw pixels: divide by 255 or binarize (X > 127)."
+                if X.dtype == np.uint8
+                else " Scale it (e.g. X / X.max()) or binarize it, or use visible='gaussian' for"
+                " standardized real-valued data."
+            )
+            raise ValueError(
+                f"{name} must lie in [0, 1] for Bernoulli visible units (found values in "
+                f"[{low}, {high}]).{hint}"
+            )
+
+    def _resolved_learning_rate(self) -> float:
+        if isinstance(self.learning_rate, str):
+            return 0.1 if self.visible == "bernoulli" else 0.01
+        return float(self.learning_rate)
+
+    def _momentum_for(self, epoch: int) -> float:
+        if isinstance(self.momentum, str):
+            return 0.5 if epoch < 5 else 0.9
+        return float(self.momentum)
+
+    # ------------------------------------------------------------------ initialization
+
+    def _initial_weights(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+        if callable(self.init):
+            W = np.asarray(self.init(shape, rng))
+        elif self.init == "hinton":
+            W = rng.normal(0.0, 0.01, size=shape)
+        else:
+            W = _init.get_initializer(self.init)(shape, rng=rng, dtype=np.float32)
+        if W.shape != shape:
+            raise ValueError(f"init returned an array of shape {W.shape}, expected {shape}")
+        if not np.all(np.isfinite(W)):
+            raise ValueError("init returned non-finite weights")
+        return np.ascontiguousarray(W, dtype=np.float32)
+
+    def _initialize(self, X: np.ndarray) -> None:
+        n_visible = X.shape[1]
+        self._key = make_key(self.random_state)
+        rng = np.random.default_rng(self._key)
+        W = self._initial_weights(rng, (int(self.n_hidden), n_visible))
+        mean = np.asarray(X.mean(axis=0, dtype=np.float64))
+        if self.visible == "bernoulli":
+            p = np.clip(mean, _MEAN_CLIP, 1 - _MEAN_CLIP)
+            a = np.log(p / (1 - p))
+        else:
+            a = mean
+        self._set_state(
+            W, a.astype(np.float32), np.zeros(self.n_hidden, dtype=np.float32), reset_training=True
+        )
+
+    def _set_state(self, W: np.ndarray, a: np.ndarray, c: np.ndarray, *, reset_training: bool):
+        self.components_ = np.ascontiguousarray(W, dtype=np.float32)
+        self.intercept_visible_ = np.ascontiguousarray(a, dtype=np.float32)
+        self.intercept_hidden_ = np.ascontiguousarray(c, dtype=np.float32)
+        if reset_training:
+            n_hidden, n_visible = self.components_.shape
+            self._velocity_W = np.zeros((n_hidden, n_visible), dtype=np.float32)
+            self._velocity_a = np.zeros(n_visible, dtype=np.float32)
+            self._velocity_c = np.zeros(n_hidden, dtype=np.float32)
+            self._hidden_mean = np.full(n_hidden, self.sparsity_target or 0.0, dtype=np.float32)
+            n_chains = self.n_chains or self.batch_size
+            # The chains start with all hidden units off, so their first visible sample comes
+            # from the base rates sigmoid(a) = data mean (the start scikit-learn uses too).
+            self.persistent_hidden_ = (
+                np.zeros((n_chains, n_hidden), dtype=np.float32) if self.persistent else None
+            )
+            self._step = 0
+            self._gibbs_calls = 0
+            self.n_iter_ = 0
+            self.history_ = {"epoch": [], "reconstruction_error": [], "free_energy": [],
+                             "seconds": []}
+
+    # ------------------------------------------------------------------ training
+
+    def fit(self, X: Any, y: Any = None) -> RBM:
+        """Train on X for ``n_iter`` epochs from a fresh start.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_visible)
+            Training data: float32/float64 (C or F order), uint8 or bool holding 0/1 values, or
+            a memory map of those; read one mini-batch at a time. Bernoulli units need [0, 1].
+        y : ignored
+
+        Returns
+        -------
+        self : RBM
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from fastinit import RBM
+        >>> X = load_digits().data / 16.0
+        >>> RBM(64, 32, n_iter=2, random_state=0).fit(X).n_iter_
+        2
+        """
+        self._check_params()
+        with self._rollback_on_error():
+            X = self._validate_X(X, reset=True)
+            self._initialize(X)
+            self._train(X, int(self.n_iter))
+        return self
+
+    def partial_fit(self, X: Any, y: Any = None) -> RBM:
+        """One pass over X in mini-batches, continuing the current training state.
+
+        The first call initializes the model from X. PCD chains, momentum and the random stream
+        continue across calls; the momentum schedule counts passes as epochs.
+
+        Returns
+        -------
+        self : RBM
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> rbm = RBM(64, 16, random_state=0)
+        >>> for chunk in np.array_split(np.random.default_rng(0).random((300, 64)), 3):
+        ...     rbm = rbm.partial_fit(chunk)
+        >>> rbm.n_iter_
+        3
+        """
+        self._check_params()
+        first = not hasattr(self, "components_")
+        with self._rollback_on_error():
+            X = self._validate_X(X, reset=first)
+            if first:
+                self._initialize(X)
+            elif self.persistent and self.persistent_hidden_ is None:
+                raise ValueError("persistent=True was set after fitting with CD; refit the model")
+            self._train(X, 1)
+        return self
+
+    @contextlib.contextmanager
+    def _rollback_on_error(self) -> Iterator[None]:
+        """Undo every change of a failed call; Ctrl-C keeps the last completed mini-batch."""
+        saved = self._snapshot()
+        try:
+            yield
+        except Exception:
+            self._restore(saved)
+            raise
+
+    def _snapshot(self) -> dict[str, Any] | None:
+        if not hasattr(self, "components_"):
+            return None
+        saved = {name: _copy(getattr(self, name)) for name in _STATE}
+        saved.update(
+            _step=self._step, n_iter_=self.n_iter_, _key=self._key, _gibbs_calls=self._gibbs_calls,
+            history_={key: list(values) for key, values in self.history_.items()},
+            n_features_in_=self.n_features_in_,
+        )  # fmt: skip
+        return saved
+
+    def _restore(self, saved: dict[str, Any] | None) -> None:
+        if saved is None:
+            for name in (*_STATE, "_step", "n_iter_", "_key", "_gibbs_calls", "history_",
+                         "n_features_in_"):
+                self.__dict__.pop(name, None)
+            return
+        for name, value in saved.items():
+            setattr(self, name, value)
+
+    def _train(self, X: np.ndarray, n_epochs: int) -> None:
+        n_threads = resolve_n_threads(self.n_jobs)
+        progress = EpochProgress(n_epochs, type(self).__name__, self.verbose)
+        try:
+            for _ in range(n_epochs):
+                self._run_epoch(X, n_threads, progress)
+        finally:
+            progress.close()
+
+    def _run_epoch(self, X: np.ndarray, n_threads: int, progress: EpochProgress) -> None:
+        epoch = self.n_iter_
+        start = time.perf_counter()
+        stats = _core.train_epoch(
+            X, self.components_, self.intercept_visible_, self.intercept_hidden_,
+            self._velocity_W, self._velocity_a, self._velocity_c, self.persistent_hidden_,
+            self._hidden_mean,
+            key=self._key, step=self._step, epoch=epoch, visible=self.visible, k=int(self.k),
+            persistent=bool(self.persistent), learning_rate=self._resolved_learning_rate(),
+            momentum=self._momentum_for(epoch), weight_decay=float(self.weight_decay),
+            sparsity_target=self.sparsity_target, sparsity_cost=float(self.sparsity_cost),
+            sparsity_decay=float(self.sparsity_decay), sample_visible=bool(self.sample_visible),
+            batch_size=int(self.batch_size), shuffle=bool(self.shuffle), n_threads=n_threads,
+        )  # fmt: skip
+        self._step = int(stats["step"])
+        if stats["interrupted"]:
+            # The model holds the last completed mini-batch; the partial epoch is not counted.
+            raise stats["error"]
+        if not (np.isfinite(stats["free_energy"]) and np.all(np.isfinite(self.components_))):
+            raise FloatingPointError(
+                f"training diverged in epoch {epoch + 1} (non-finite weights); the model was "
+                "restored to its state before this call. Lower learning_rate, or standardize "
+                "the data for visible='gaussian'."
+            )
+        self.n_iter_ = epoch + 1
+        seconds = time.perf_counter() - start
+        metrics = {
+            "reconstruction_error": float(stats["reconstruction_error"]),
+            "free_energy": float(stats["free_energy"]),
+        }
+        self.history_["epoch"].append(self.n_iter_)
+        for name, value in metrics.items():
+            self.history_[name].append(value)
+        self.history_["seconds"].append(seconds)
+        progress.update(metrics)
+
+    # ------------------------------------------------------------------ inference
+
+    def _checked_input(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "components_")
+        X = validate_data(self, X, reset=False, dtype=list(_ENGINE_DTYPES), order=None)
+        self._check_domain(X, "X")
+        return X
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Hidden-unit probabilities P(h = 1 | v) for every row of X.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_hidden), float32
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> X = np.random.default_rng(0).random((100, 8))
+        >>> RBM(8, 3, n_iter=1, random_state=0).fit(X).transform(X[:2]).shape
+        (2, 3)
+        """
+        X = self._checked_input(X)
+        return _core.hidden_probabilities(
+            X, self.components_, self.intercept_hidden_, resolve_n_threads(self.n_jobs)
+        )
+
+    def inverse_transform(self, H: Any) -> np.ndarray:
+        """Visible means E[v | h] for hidden states or probabilities H.
+
+        Returns
+        -------
+        V : ndarray of shape (n_samples, n_visible), float32
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> rbm = RBM(8, 3, n_iter=1, random_state=0).fit(np.random.default_rng(0).random((50, 8)))
+        >>> rbm.inverse_transform(np.ones((1, 3))).shape
+        (1, 8)
+        """
+        check_is_fitted(self, "components_")
+        H = check_array(H, dtype=np.float32, order="C", input_name="H")
+        if H.shape[1] != self.components_.shape[0]:
+            raise ValueError(
+                f"H has {H.shape[1]} columns, but the model has {self.components_.shape[0]} "
+                "hidden units"
+            )
+        return _core.visible_means(
+            H, self.components_, self.intercept_visible_, self.visible,
+            resolve_n_threads(self.n_jobs),
+        )
+
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """Mean-field reconstruction E[v | h = P(h | v)] of every row of X.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> X = np.random.default_rng(0).random((50, 8))
+        >>> RBM(8, 3, n_iter=1, random_state=0).fit(X).reconstruct(X).shape
+        (50, 8)
+        """
+        return self.inverse_transform(self.transform(X))
+
+    def _sampling_key(self, random_state: RandomStateLike) -> tuple[int, int]:
+        """Key and call index for sampling methods: the model's own stream when None."""
+        if random_state is None:
+            call = self._gibbs_calls
+            self._gibbs_calls += 1
+            return self._key, call % (1 << 24)
+        return make_key(random_state), 0
+
+    def gibbs(self, V: Any, n_steps: int = 1, random_state: RandomStateLike = None) -> np.ndarray:
+        """Run ``n_steps`` full Gibbs sweeps v -> h -> v from the rows of V.
+
+        Parameters
+        ----------
+        V : array-like of shape (n_samples, n_visible)
+            Starting visible states.
+        n_steps : int, default=1
+        random_state : None, int, RandomState or Generator, default=None
+            ``None`` continues the model's own random stream.
+
+        Returns
+        -------
+        V_new : ndarray of shape (n_samples, n_visible), float32
+            Visible samples after the last sweep (binary for Bernoulli units).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> X = (np.random.default_rng(0).random((200, 8)) < 0.5).astype(np.float32)
+        >>> rbm = RBM(8, 4, n_iter=2, random_state=0).fit(X)
+        >>> rbm.gibbs(X[:3], n_steps=10, random_state=0).shape
+        (3, 8)
+        """
+        check_is_fitted(self, "components_")
+        check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
+        V = validate_data(self, V, reset=False, dtype=np.float32, order="C", copy=True)
+        self._check_domain(V, "V")
+        key, call = self._sampling_key(random_state)
+        _core.gibbs(
+            V, self.components_, self.intercept_visible_, self.intercept_hidden_, self.visible,
+            int(n_steps), key, call, resolve_n_threads(self.n_jobs),
+        )
+        return V
+
+    def sample(
+        self, n_samples: int, n_steps: int = 1000, random_state: RandomStateLike = None
+    ) -> np.ndarray:
+        """Draw fantasy samples: Gibbs chains from random starts, ``n_steps`` sweeps each.
+
+        Chains start from uniform random binary states (Bernoulli) or N(0, 1) (Gaussian).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> X = (np.random.default_rng(0).random((200, 8)) < 0.5).astype(np.float32)
+        >>> RBM(8, 4, n_iter=2, random_state=0).fit(X).sample(5, n_steps=50).shape
+        (5, 8)
+        """
+        check_is_fitted(self, "components_")
+        check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)
+        check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
+        key, call = self._sampling_key(random_state)
+        start_rng = np.random.default_rng([key, call])
+        shape = (int(n_samples), self.components_.shape[1])
+        if self.visible == "bernoulli":
+            V = (start_rng.random(shape, dtype=np.float32) < 0.5).astype(np.float32)
+        else:
+            V = start_rng.standard_normal(shape, dtype=np.float32)
+        _core.gibbs(
+            V, self.components_, self.intercept_visible_, self.intercept_hidden_, self.visible,
+            int(n_steps), key, call, resolve_n_threads(self.n_jobs),
+        )
+        return V
+
+    def free_energy(self, X: Any) -> np.ndarray:
+        """Free energy F(v) = -log sum_h exp(-E(v, h)) of every row, in float64.
+
+        ``F(v) = -v.a - sum_j softplus(c_j + W_j.v)`` (Bernoulli) or
+        ``|v - a|^2 / 2 - sum_j softplus(c_j + W_j.v)`` (Gaussian).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> X = np.random.default_rng(0).random((50, 8))
+        >>> RBM(8, 3, n_iter=1, random_state=0).fit(X).free_energy(X).shape
+        (50,)
+        """
+        X = self._checked_input(X)
+        return _core.free_energy(
+            X, self.components_, self.intercept_visible_, self.intercept_hidden_, self.visible,
+            resolve_n_threads(self.n_jobs),
+        )
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Pseudo-log-likelihood of every row: the exact sum over all visible units.
+
+        For Bernoulli units, ``sum_i log p(v_i | v_-i)`` with every unit flipped in turn
+        (``v_i -> 1 - v_i``), so it carries no sampling noise — scikit-learn's BernoulliRBM
+        instead flips one random unit and scales by ``n_visible``, an unbiased estimate whose
+        variance this removes. For Gaussian units the conditionals have no closed form and the
+        unnormalized log-density ``-F(v)`` is returned; use it to compare rows of one model.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), float64
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> X = (np.random.default_rng(0).random((100, 8)) < 0.5).astype(np.float32)
+        >>> bool(np.all(RBM(8, 3, n_iter=1, random_state=0).fit(X).score_samples(X) < 0))
+        True
+        """
+        X = self._checked_input(X)
+        if self.visible == "gaussian":
+            return -self.free_energy(X)
+        return _core.pseudo_likelihood(
+            X, self.components_, self.intercept_visible_, self.intercept_hidden_,
+            resolve_n_threads(self.n_jobs),
+        )
+
+    # ------------------------------------------------------------------ construction and I/O
+
+    @classmethod
+    def from_weights(
+        cls,
+        components: Any,
+        intercept_visible: Any,
+        intercept_hidden: Any,
+        **params: Any,
+    ) -> RBM:
+        """Build a fitted model from given parameters.
+
+        Parameters
+        ----------
+        components : array-like of shape (n_hidden, n_visible)
+        intercept_visible : array-like of shape (n_visible,)
+        intercept_hidden : array-like of shape (n_hidden,)
+        **params
+            Constructor parameters (``visible``, ``random_state``, ...).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> rbm = RBM.from_weights(np.zeros((3, 5)), np.zeros(5), np.zeros(3))
+        >>> rbm.transform(np.ones((1, 5)))
+        array([[0.5, 0.5, 0.5]], dtype=float32)
+        """
+        W = check_array(components, dtype=np.float64, input_name="components")
+        n_hidden, n_visible = W.shape
+        a = np.asarray(intercept_visible, dtype=np.float64)
+        c = np.asarray(intercept_hidden, dtype=np.float64)
+        if a.shape != (n_visible,):
+            raise ValueError(f"intercept_visible must have shape ({n_visible},), got {a.shape}")
+        if c.shape != (n_hidden,):
+            raise ValueError(f"intercept_hidden must have shape ({n_hidden},), got {c.shape}")
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(c))):
+            raise ValueError("intercepts must be finite")
+        params.setdefault("n_visible", n_visible)
+        params.setdefault("n_hidden", n_hidden)
+        model = cls(**params)
+        model._check_params()
+        if model.n_visible != n_visible or model.n_hidden != n_hidden:
+            raise ValueError("n_visible / n_hidden disagree with the shape of components")
+        model._key = make_key(model.random_state)
+        model._set_state(W, a, c, reset_training=True)
+        model.n_features_in_ = n_visible
+        return model
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save parameters, training state and random-stream position to an ``.npz`` file.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> from fastinit import RBM
+        >>> rbm = RBM.from_weights(np.zeros((3, 5)), np.zeros(5), np.zeros(3))
+        >>> path = os.path.join(tempfile.mkdtemp(), "rbm.npz")
+        >>> rbm.save(path)
+        >>> RBM.load(path).components_.shape
+        (3, 5)
+        """
+        check_is_fitted(self, "components_")
+        params = {
+            name: value
+            for name, value in self.get_params().items()
+            if value is None or isinstance(value, bool | int | float | str)
+        }
+        arrays = {name: getattr(self, name) for name in _STATE if getattr(self, name) is not None}
+        meta = {
+            "format_version": _FORMAT_VERSION,
+            "class": type(self).__name__,
+            "params": params,
+            "key": str(self._key),
+            "step": self._step,
+            "gibbs_calls": self._gibbs_calls,
+            "n_iter_": self.n_iter_,
+            "n_features_in_": self.n_features_in_,
+            "history_": self.history_,
+        }
+        np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RBM:
+        """Load a model written by :meth:`save`; training continues exactly where it stopped.
+
+        Examples
+        --------
+        See :meth:`save`.
+        """
+        with np.load(path, allow_pickle=False) as data:
+            if "meta" not in data:
+                raise ValueError(f"{os.fspath(path)!r} is not a fastinit RBM file (no metadata)")
+            meta = json.loads(str(data["meta"]))
+            if meta.get("format_version") != _FORMAT_VERSION or meta.get("class") != cls.__name__:
+                raise ValueError(
+                    f"{os.fspath(path)!r} holds format {meta.get('format_version')} of "
+                    f"{meta.get('class')}; this fastinit reads format {_FORMAT_VERSION} of "
+                    f"{cls.__name__}"
+                )
+            model = cls(**meta["params"])
+            for name in _STATE:
+                setattr(model, name, np.array(data[name]) if name in data else None)
+        model._key = int(meta["key"])
+        model._step = int(meta["step"])
+        model._gibbs_calls = int(meta["gibbs_calls"])
+        model.n_iter_ = int(meta["n_iter_"])
+        model.n_features_in_ = int(meta["n_features_in_"])
+        model.history_ = meta["history_"]
+        return model
+
+    # ------------------------------------------------------------------ scikit-learn glue
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        # Computation is float32 by design; float64 input gives float32 features.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def _copy(value: np.ndarray | None) -> np.ndarray | None:
+    return None if value is None else value.copy()
