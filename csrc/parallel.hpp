@@ -42,6 +42,15 @@ inline Range block_range(std::int64_t n, std::int64_t n_blocks, std::int64_t b,
   return {std::min(n, lo * align), std::min(n, hi * align)};
 }
 
+// Threads worth waking for `work` multiply-adds. A parallel region costs microseconds to open and
+// much more when a core is busy with another process (a spinning thread then waits for one that
+// was descheduled), so small products run on the calling thread alone.
+inline int threads_for(std::int64_t work, int n_threads) {
+  constexpr std::int64_t kMinWorkPerThread = std::int64_t{1} << 20;
+  const std::int64_t useful = std::max<std::int64_t>(1, work / kMinWorkPerThread);
+  return static_cast<int>(std::min<std::int64_t>(n_threads, useful));
+}
+
 // Runs fn(i) for i in [0, n) on up to n_threads threads (static schedule). The first exception
 // thrown by any iteration is rethrown on the calling thread after the region has joined; the
 // remaining iterations still run, so no thread is left waiting at a barrier.

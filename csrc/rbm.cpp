@@ -19,6 +19,14 @@ using blas::Op;
 // enough that a chunk of float rows stays in the L2 cache.
 constexpr std::int64_t kChunkRows = 256;
 
+// Unit blocks (hidden or visible columns) for the threads. The cut depends on the block count
+// only, never on the thread count: BLAS rounds a product differently for different block
+// shapes, so cutting per thread would make the model depend on n_jobs.
+constexpr std::int64_t kBlockUnits = 64;
+inline std::int64_t unit_blocks(std::int64_t n) {
+  return std::max<std::int64_t>(1, (n + kBlockUnits - 1) / kBlockUnits);
+}
+
 template <class T>
 void load_rows_as(const DataView& d, const std::int64_t* index, std::int64_t first, std::int64_t n,
                   float* out) {
@@ -58,9 +66,9 @@ struct HiddenOutputs {
 void hidden_pass(const Model& m, const float* v, std::int64_t rows, const HiddenOutputs& out,
                  int n_threads) {
   const std::int64_t H = m.n_hidden, V = m.n_visible;
-  const std::int64_t n_blocks = std::max(1, n_threads);
+  const std::int64_t n_blocks = unit_blocks(H);
   std::vector<double> partial(out.softplus_sum ? n_blocks * rows : 0, 0.0);
-  parallel_for(n_threads, n_blocks, [&](std::int64_t b) {
+  parallel_for(threads_for(rows * H * V, n_threads), n_blocks, [&](std::int64_t b) {
     const Range cols = block_range(H, n_blocks, b);
     const std::int64_t width = cols.end - cols.begin;
     if (width <= 0) return;
@@ -113,10 +121,10 @@ struct VisibleOutputs {
 double visible_pass(const Model& m, const float* h, std::int64_t rows, const VisibleOutputs& out,
                     int n_threads) {
   const std::int64_t H = m.n_hidden, V = m.n_visible;
-  const std::int64_t n_blocks = std::max(1, n_threads);
+  const std::int64_t n_blocks = unit_blocks(V);
   const bool bernoulli = m.visible == VisibleType::Bernoulli;
   std::vector<double> error(n_blocks, 0.0);
-  parallel_for(n_threads, n_blocks, [&](std::int64_t b) {
+  parallel_for(threads_for(rows * H * V, n_threads), n_blocks, [&](std::int64_t b) {
     const Range cols = block_range(V, n_blocks, b);
     const std::int64_t width = cols.end - cols.begin;
     if (width <= 0) return;
@@ -172,8 +180,8 @@ double visible_energy(const Model& m, const float* v) {
 
 void load_rows_parallel(const DataView& data, const std::int64_t* index, std::int64_t rows,
                         float* out, int n_threads) {
-  const std::int64_t n_blocks = std::max(1, n_threads);
-  parallel_for(n_threads, n_blocks, [&](std::int64_t b) {
+  const std::int64_t n_blocks = threads_for(rows * data.cols * 16, n_threads);
+  parallel_for(n_blocks, n_blocks, [&](std::int64_t b) {
     const Range r = block_range(rows, n_blocks, b, 1);
     if (r.end > r.begin) data.load_rows(index + r.begin, 0, r.end - r.begin, out + r.begin * data.cols);
   });
@@ -217,7 +225,6 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
   const std::int64_t B = std::min(cfg.batch_size, N);
   const std::int64_t n_neg_max = cfg.persistent ? state.n_chains : B;
   const int nt = std::max(1, cfg.n_threads);
-  const std::int64_t n_blocks = nt;
 
   const std::vector<std::int64_t> order = epoch_order(N, cfg.shuffle, state.key, epoch);
   // Positive and negative statistics are stacked so that the whole weight gradient is one
@@ -291,8 +298,8 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
     // Update. velocity = momentum * velocity + lr * (gradient - decay * W - sparsity penalty).
     const float lr = cfg.learning_rate, mom = cfg.momentum;
     const std::int64_t K = b + n_neg;
-    parallel_for(nt, n_blocks, [&](std::int64_t blk) {
-      const Range cols = block_range(V, n_blocks, blk);
+    parallel_for(threads_for(K * V, nt), unit_blocks(V), [&](std::int64_t blk) {
+      const Range cols = block_range(V, unit_blocks(V), blk);
       for (std::int64_t i = cols.begin; i < cols.end; ++i) {
         double pos = 0.0, neg = 0.0;
         for (std::int64_t r = 0; r < b; ++r) pos += v0[r * V + i];
@@ -303,8 +310,8 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
         m.a[i] += state.velocity_a[i];
       }
     });
-    parallel_for(nt, n_blocks, [&](std::int64_t blk) {
-      const Range rows = block_range(H, n_blocks, blk);
+    parallel_for(threads_for(K * H * V, nt), unit_blocks(H), [&](std::int64_t blk) {
+      const Range rows = block_range(H, unit_blocks(H), blk);
       const std::int64_t width = rows.end - rows.begin;
       if (width <= 0) return;
       float* vel = state.velocity_W + rows.begin * V;
@@ -392,26 +399,26 @@ void pseudo_likelihood(const Model& m, const DataView& data, double* out, int n_
   const std::int64_t n_chunks = (data.rows + kChunkRows - 1) / kChunkRows;
   parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
     const std::int64_t first = chunk * kChunkRows, rows = std::min(kChunkRows, data.rows - first);
-    std::vector<float> v(rows * V), pre(rows * H);
+    std::vector<float> v(rows * V), pre(rows * H), base(H);
     data.load_rows(nullptr, first, rows, v.data());
     blas::sgemm(Op::N, Op::T, rows, H, V, 1.0f, v.data(), V, m.W, V, 0.0f, pre.data(), H);
     for (std::int64_t r = 0; r < rows; ++r) {
       float* x = pre.data() + r * H;
       const float* vr = v.data() + r * V;
-      double base = 0.0;
       for (std::int64_t j = 0; j < H; ++j) {
         x[j] += m.c[j];
-        base += softplus(x[j]);
+        base[j] = softplus(x[j]);
       }
       double total = 0.0;
       for (std::int64_t i = 0; i < V; ++i) {
         // Flip v_i -> 1 - v_i; F(v) - F(v') = s a_i + sum_j [softplus(x_j + s w_ji) - softplus(x_j)].
+        // Summing the (small) differences rather than two large sums keeps float32 accurate.
         const float s = 1.0f - 2.0f * vr[i];
         const float* w = wt.data() + i * H;
-        float flipped = 0.0f;
-#pragma omp simd reduction(+ : flipped)
-        for (std::int64_t j = 0; j < H; ++j) flipped += softplus(x[j] + s * w[j]);
-        const double gap = static_cast<double>(s) * m.a[i] + (flipped - base);
+        float change = 0.0f;
+#pragma omp simd reduction(+ : change)
+        for (std::int64_t j = 0; j < H; ++j) change += softplus(x[j] + s * w[j]) - base[j];
+        const double gap = static_cast<double>(s) * m.a[i] + change;
         // log p(v_i | v_-i) = -softplus(F(v) - F(v')), in double for small probabilities.
         total -= gap > 0 ? gap + std::log1p(std::exp(-gap)) : std::log1p(std::exp(gap));
       }

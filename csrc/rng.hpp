@@ -102,7 +102,7 @@ namespace stream {
 constexpr std::uint64_t kPurposeShift = 56;
 constexpr std::uint64_t kTrain = 0;      // (step << 16) | phase, step < 2^40
 constexpr std::uint64_t kShuffle = 1;    // epoch
-constexpr std::uint64_t kGibbs = 2;      // (call << 16) | phase
+constexpr std::uint64_t kGibbs = 2;      // (call << 32) | phase, call < 2^24
 constexpr std::uint64_t kAis = 3;        // (call << 24) | beta index
 constexpr std::uint64_t kTest = 0xFF;    // numbers drawn by tests through the bindings
 
