@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ais.hpp"
+#include "binary.hpp"
 #include "blas.hpp"
 #include "parallel.hpp"
 #include "rbm.hpp"
@@ -265,6 +267,48 @@ py::array_t<float> elementwise(const std::string& name, const py::array_t<float,
   return out;
 }
 
+// ---- partition function (csrc/ais.cpp) ----
+
+// Ctrl-C for long loops: polled on the calling thread between parallel rounds.
+bool poll_interrupt() {
+  py::gil_scoped_acquire gil;
+  return PyErr_CheckSignals() != 0;
+}
+
+double py_exact_log_partition(const F32& W, const F32& a, const F32& c, const std::string& visible,
+                              int n_threads) {
+  const Model m = make_model(W, a, c, visible);
+  check_threads(n_threads);
+  try {
+    py::gil_scoped_release nogil;
+    return exact_log_partition(m, n_threads, poll_interrupt);
+  } catch (const Interrupted&) {
+    throw py::error_already_set();  // the KeyboardInterrupt set by PyErr_CheckSignals
+  }
+}
+
+py::tuple py_ais_log_partition(const F32& W, const F32& a, const F32& c, const std::string& visible,
+                               const F32& base_visible_bias, std::int64_t n_chains,
+                               const py::array_t<double, py::array::c_style | py::array::forcecast>& betas,
+                               std::uint64_t key, std::uint64_t call, int n_threads) {
+  const Model m = make_model(W, a, c, visible);
+  check_shape(base_visible_bias, {m.n_visible}, "base_visible_bias");
+  if (betas.ndim() != 1) value_error("betas must be a 1-D array");
+  const std::vector<double> schedule(betas.data(), betas.data() + betas.size());
+  check_threads(n_threads);
+  AisResult result;
+  try {
+    py::gil_scoped_release nogil;
+    result = ais_log_partition(m, base_visible_bias.data(), n_chains, schedule, key, call,
+                               n_threads, poll_interrupt);
+  } catch (const Interrupted&) {
+    throw py::error_already_set();
+  }
+  py::array_t<double> log_weights(static_cast<py::ssize_t>(result.log_weights.size()));
+  std::copy(result.log_weights.begin(), result.log_weights.end(), log_weights.mutable_data());
+  return py::make_tuple(log_weights, result.log_z_base);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
@@ -321,4 +365,24 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     return py::array_t<std::int64_t>(py::cast(epoch_order(n, true, key, epoch)));
   }, py::arg("key"), py::arg("epoch"), py::arg("n"), "The row order train_epoch uses in `epoch`.");
   m.def("elementwise", &elementwise, py::arg("name"), py::arg("x"));
+  m.def("sparse_density_threshold", [](std::optional<double> threshold) {
+    // Binary inputs with fewer ones than this use row sums instead of sgemm; set 0 to force the
+    // dense path, 1.01 to force the sparse one. Returns the previous value.
+    const double previous = sparse_density_threshold();
+    if (threshold) set_sparse_density_threshold(*threshold);
+    return previous;
+  }, py::arg("threshold") = py::none());
+  m.attr("EXACT_MAX_UNITS") = kMaxExactUnits;
+  m.def("exact_sums_hidden", [](const F32& W, const F32& a, const F32& c, const std::string& visible) {
+    return exact_sums_hidden(make_model(W, a, c, visible));
+  }, py::arg("W").noconvert(), py::arg("a").noconvert(), py::arg("c").noconvert(),
+     py::arg("visible"), "Whether exact_log_partition enumerates the hidden layer.");
+  m.def("exact_log_partition", &py_exact_log_partition, py::arg("W").noconvert(),
+        py::arg("a").noconvert(), py::arg("c").noconvert(), py::arg("visible"),
+        py::arg("n_threads"), "log Z by enumerating the smaller layer (float64).");
+  m.def("ais_log_partition", &py_ais_log_partition, py::arg("W").noconvert(),
+        py::arg("a").noconvert(), py::arg("c").noconvert(), py::arg("visible"),
+        py::arg("base_visible_bias").noconvert(), py::arg("n_chains"), py::arg("betas"),
+        py::arg("key"), py::arg("call"), py::arg("n_threads"),
+        "AIS from the base-rate model: (per-chain log weights, log Z of the base model).");
 }

@@ -5,9 +5,11 @@
 #include <numeric>
 #include <vector>
 
+#include "binary.hpp"
 #include "blas.hpp"
 #include "parallel.hpp"
 #include "rng.hpp"
+#include "rowops.hpp"
 #include "vmath.hpp"
 
 namespace fastinit {
@@ -19,12 +21,14 @@ using blas::Op;
 // enough that a chunk of float rows stays in the L2 cache.
 constexpr std::int64_t kChunkRows = 256;
 
-// Unit blocks (hidden or visible columns) for the threads. The cut depends on the block count
+// Unit blocks (hidden or visible columns) for the threads. The cut depends on the layer size
 // only, never on the thread count: BLAS rounds a product differently for different block
-// shapes, so cutting per thread would make the model depend on n_jobs.
-constexpr std::int64_t kBlockUnits = 64;
+// shapes, so cutting per thread would make the model depend on n_jobs. Blocks of about 128
+// units keep each product efficient; an even count balances two threads.
+constexpr std::int64_t kBlockUnits = 128;
 inline std::int64_t unit_blocks(std::int64_t n) {
-  return std::max<std::int64_t>(1, (n + kBlockUnits - 1) / kBlockUnits);
+  const std::int64_t blocks = (n + kBlockUnits - 1) / kBlockUnits;
+  return blocks <= 1 ? 1 : blocks + blocks % 2;
 }
 
 template <class T>
@@ -59,6 +63,9 @@ struct HiddenOutputs {
   const CounterRng* rng = nullptr;
   std::int64_t rng_row0 = 0;      // counter row of the first input row
   double* softplus_sum = nullptr;  // rows: sum_j softplus(pre_j), optional
+  // Binary input: pre = sums of rows of W^T (transposed_W, n_visible x n_hidden) instead of sgemm.
+  const BinaryRows* binary_input = nullptr;
+  const float* transposed_W = nullptr;
 };
 
 // h-side of one Gibbs half-step: pre = v W^T + c, then sigmoid, sampling and free-energy terms
@@ -72,32 +79,25 @@ void hidden_pass(const Model& m, const float* v, std::int64_t rows, const Hidden
     const Range cols = block_range(H, n_blocks, b);
     const std::int64_t width = cols.end - cols.begin;
     if (width <= 0) return;
-    blas::sgemm(Op::N, Op::T, rows, width, V, 1.0f, v, V, m.W + cols.begin * V, V, 0.0f,
-                out.probabilities + cols.begin, H);
+    if (out.binary_input) {
+      out.binary_input->gather_sum(out.transposed_W, H, cols.begin, width,
+                                   out.probabilities + cols.begin, H);
+    } else {
+      blas::sgemm(Op::N, Op::T, rows, width, V, 1.0f, v, V, m.W + cols.begin * V, V, 0.0f,
+                  out.probabilities + cols.begin, H);
+    }
     std::vector<float> uniforms(out.samples ? width : 0);
     const float* bias = m.c + cols.begin;
     for (std::int64_t r = 0; r < rows; ++r) {
       float* p = out.probabilities + r * H + cols.begin;
-      if (out.softplus_sum) {
-        float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-        for (std::int64_t j = 0; j < width; ++j) sum += softplus(p[j] + bias[j]);
-        partial[b * rows + r] = sum;
-      }
-#pragma omp simd
-      for (std::int64_t j = 0; j < width; ++j) p[j] = sigmoid(p[j] + bias[j]);
+      const float softplus_sum = rowops::sigmoid_bias(p, bias, width, out.softplus_sum != nullptr);
+      if (out.softplus_sum) partial[b * rows + r] = softplus_sum;
       if (out.samples) {
         out.rng->uniform_row(static_cast<std::uint64_t>(out.rng_row0 + r), cols.begin, cols.end,
                              uniforms.data());
-        float* h = out.samples + r * H + cols.begin;
-#pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) h[j] = uniforms[j] < p[j] ? 1.0f : 0.0f;
+        rowops::bernoulli(uniforms.data(), p, out.samples + r * H + cols.begin, width);
       }
-      if (out.probability_scale != 1.0f) {
-        const float s = out.probability_scale;
-#pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) p[j] *= s;
-      }
+      if (out.probability_scale != 1.0f) rowops::scale(p, out.probability_scale, width);
     }
   });
   if (out.softplus_sum) {
@@ -114,6 +114,7 @@ struct VisibleOutputs {
   const CounterRng* rng = nullptr;  // sample when set
   std::int64_t rng_row0 = 0;
   const float* reference = nullptr;  // rows x V: accumulate |mean - reference|^2 when set
+  const BinaryRows* binary_input = nullptr;  // binary h: sums of rows of W instead of sgemm
 };
 
 // v-side of one Gibbs half-step: mean = h W + a (through the sigmoid for Bernoulli units),
@@ -128,40 +129,46 @@ double visible_pass(const Model& m, const float* h, std::int64_t rows, const Vis
     const Range cols = block_range(V, n_blocks, b);
     const std::int64_t width = cols.end - cols.begin;
     if (width <= 0) return;
-    blas::sgemm(Op::N, Op::N, rows, width, H, 1.0f, h, H, m.W + cols.begin, V, 0.0f,
-                out.values + cols.begin, V);
+    if (out.binary_input) {
+      out.binary_input->gather_sum(m.W, V, cols.begin, width, out.values + cols.begin, V);
+    } else {
+      blas::sgemm(Op::N, Op::N, rows, width, H, 1.0f, h, H, m.W + cols.begin, V, 0.0f,
+                  out.values + cols.begin, V);
+    }
     std::vector<float> noise(out.rng ? width : 0);
     const float* bias = m.a + cols.begin;
     for (std::int64_t r = 0; r < rows; ++r) {
       float* x = out.values + r * V + cols.begin;
-      if (bernoulli) {
-#pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) x[j] = sigmoid(x[j] + bias[j]);
-      } else {
-#pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) x[j] += bias[j];
-      }
-      if (out.reference) {
-        const float* ref = out.reference + r * V + cols.begin;
-        float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-        for (std::int64_t j = 0; j < width; ++j) sum += (x[j] - ref[j]) * (x[j] - ref[j]);
-        error[b] += sum;
-      }
+      if (bernoulli) rowops::sigmoid_bias(x, bias, width, false);
+      else rowops::add_bias(x, bias, width);
+      if (out.reference) error[b] += rowops::squared_distance(x, out.reference + r * V + cols.begin, width);
       if (!out.rng) continue;
       const auto counter_row = static_cast<std::uint64_t>(out.rng_row0 + r);
       if (bernoulli) {
         out.rng->uniform_row(counter_row, cols.begin, cols.end, noise.data());
-#pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) x[j] = noise[j] < x[j] ? 1.0f : 0.0f;
+        rowops::bernoulli(noise.data(), x, x, width);
       } else {
         out.rng->normal_row(counter_row, cols.begin, cols.end, noise.data());
-#pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) x[j] += noise[j];
+        rowops::add(x, noise.data(), width);
       }
     }
   });
   return std::accumulate(error.begin(), error.end(), 0.0);
+}
+
+// wt[:, j0:j1] = W[j0:j1, :]^T (wt is n_visible x n_hidden) for the row sums of binary inputs.
+void transpose_rows(const Model& m, std::int64_t j0, std::int64_t j1, float* wt) {
+  const std::int64_t H = m.n_hidden, V = m.n_visible;
+  // Tiles of 16 visible units: contiguous reads of W, and the 16 rows of wt being written stay
+  // in L1 while j runs.
+  constexpr std::int64_t kTile = 16;
+  for (std::int64_t i0 = 0; i0 < V; i0 += kTile) {
+    const std::int64_t i1 = std::min(V, i0 + kTile);
+    for (std::int64_t j = j0; j < j1; ++j) {
+      const float* src = m.W + j * V;
+      for (std::int64_t i = i0; i < i1; ++i) wt[i * H + j] = src[i];
+    }
+  }
 }
 
 // The visible-only part of the free energy: -v.a (Bernoulli) or |v - a|^2 / 2 (Gaussian).
@@ -234,6 +241,21 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
   std::vector<float> v_recon(cfg.persistent ? B * V : 0);
   std::vector<double> softplus_sum(B);
   std::vector<float> mean_v0(V);
+  // Binary inputs of a product (data, sampled states) and W^T, kept current once first needed.
+  BinaryRows v_rows, h_rows;
+  std::vector<float> wt;
+  const auto sparse_hidden_input = [&](const float* x, std::int64_t rows) -> const BinaryRows* {
+    if (m.visible != VisibleType::Bernoulli || !v_rows.build(x, rows, V))
+      return nullptr;
+    if (wt.empty()) {
+      wt.resize(V * H);
+      transpose_rows(m, 0, H, wt.data());
+    }
+    return &v_rows;
+  };
+  const auto sparse_visible_input = [&](const float* h, std::int64_t rows) -> const BinaryRows* {
+    return h_rows.build(h, rows, H) ? &h_rows : nullptr;
+  };
 
   EpochStats stats;
   double recon_sum = 0.0, free_energy_sum = 0.0;
@@ -255,22 +277,33 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
     };
 
     load_rows_parallel(data, order.data() + start, b, v0, nt);
-    for (std::int64_t r = 0; r < b; ++r) free_energy_sum += visible_energy(m, v0 + r * V);
+    // Monitors cost element-wise work on every row, so the free energy (and PCD's extra
+    // reconstruction) are estimated on every 10th mini-batch; CD's reconstruction is free.
+    const bool monitor = batch % 10 == 0;
+    if (monitor) {
+      for (std::int64_t r = 0; r < b; ++r) free_energy_sum += visible_energy(m, v0 + r * V);
+    }
 
     // Positive phase. PCD samples h0 only on the mini-batches that monitor reconstruction.
-    const bool monitor = !cfg.persistent || batch % 10 == 0;
     const CounterRng rng0 = rng(0);
     HiddenOutputs positive{ph0, 1.0f / static_cast<float>(b)};
-    positive.samples = monitor ? h_samples.data() : nullptr;
+    positive.samples = (!cfg.persistent || monitor) ? h_samples.data() : nullptr;
     positive.rng = &rng0;
-    positive.softplus_sum = softplus_sum.data();
+    positive.softplus_sum = monitor ? softplus_sum.data() : nullptr;
+    positive.binary_input = sparse_hidden_input(v0, b);
+    positive.transposed_W = wt.data();
     hidden_pass(m, v0, b, positive, nt);
-    for (std::int64_t r = 0; r < b; ++r) free_energy_sum -= softplus_sum[r];
-    fe_rows += b;
+    if (monitor) {
+      for (std::int64_t r = 0; r < b; ++r) free_energy_sum -= softplus_sum[r];
+      fe_rows += b;
+    }
 
     // Negative phase: k Gibbs steps from the data (CD) or from the fantasy particles (PCD).
     if (cfg.persistent && monitor) {
-      recon_sum += visible_pass(m, h_samples.data(), b, {v_recon.data(), nullptr, 0, v0}, nt);
+      VisibleOutputs recon{v_recon.data()};
+      recon.reference = v0;
+      recon.binary_input = sparse_visible_input(h_samples.data(), b);
+      recon_sum += visible_pass(m, h_samples.data(), b, recon, nt);
       recon_rows += b;
     }
     const float* h_current = cfg.persistent ? state.chain_hidden : h_samples.data();
@@ -279,6 +312,7 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
       VisibleOutputs vis{v_neg};
       vis.rng = (cfg.persistent || cfg.sample_visible) ? &rng_v : nullptr;
       vis.reference = (!cfg.persistent && t == 1) ? v0 : nullptr;
+      vis.binary_input = sparse_visible_input(h_current, n_neg);
       const double err = visible_pass(m, h_current, n_neg, vis, nt);
       if (vis.reference) {
         recon_sum += err;
@@ -291,6 +325,10 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
       hid.samples = cfg.persistent && last ? state.chain_hidden
                     : last                 ? nullptr
                                            : h_samples.data();
+      if (vis.rng) {
+        hid.binary_input = sparse_hidden_input(v_neg, n_neg);
+        hid.transposed_W = wt.data();
+      }
       hidden_pass(m, v_neg, n_neg, hid, nt);
       h_current = h_samples.data();
     }
@@ -336,15 +374,10 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
         state.velocity_c[unit] =
             mom * state.velocity_c[unit] + lr * (static_cast<float>(grad_c[j]) - penalty);
         m.c[unit] += state.velocity_c[unit];
-        float* w = m.W + unit * V;
-        float* vw = vel + j * V;
-        const float penalty_step = lr * penalty;
-#pragma omp simd
-        for (std::int64_t i = 0; i < V; ++i) {
-          vw[i] -= decay_step * w[i] + penalty_step * mean_v0[i];
-          w[i] += vw[i];
-        }
+        rowops::momentum_step(m.W + unit * V, vel + j * V, mean_v0.data(), decay_step, lr * penalty,
+                            V);
       }
+      if (!wt.empty()) transpose_rows(m, rows.begin, rows.end, wt.data());
     });
     ++state.step;
     ++stats.n_batches;

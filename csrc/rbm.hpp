@@ -63,8 +63,8 @@ struct TrainState {
 };
 
 struct EpochStats {
-  double reconstruction_error = 0.0;  // mean squared error per visible unit
-  double free_energy = 0.0;           // mean free energy of the data rows
+  double reconstruction_error = 0.0;  // mean squared error per visible unit (PCD: every 10th batch)
+  double free_energy = 0.0;           // mean free energy of the rows of every 10th mini-batch
   std::int64_t n_batches = 0;         // mini-batches completed
   bool interrupted = false;
 };

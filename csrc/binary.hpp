@@ -1,0 +1,37 @@
+// Products with binary (0/1) operands as sums of selected rows.
+//
+// Visible data and sampled hidden states are 0/1, so x W for a binary row x is the sum of the
+// rows of W that x selects: with MNIST-like data only 13-20% of the visible units are on, which
+// makes the sum several times cheaper than the dense product. Used automatically when a batch
+// is binary and sparse enough (sparse_density_threshold); results equal the dense product up to float
+// rounding (a different summation order).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace fastinit {
+
+// Density of ones below which the row sum replaces sgemm (the crossover measured by
+// bench/bench_rbm.py). Adjustable so that tests and benchmarks can force either path.
+double sparse_density_threshold();
+void set_sparse_density_threshold(double threshold);
+
+// The positions of the ones of each row of a rows x cols matrix of zeros and ones.
+class BinaryRows {
+ public:
+  // Index the ones of x. True when every entry is 0 or 1 and fewer than a fraction
+  // sparse_density_threshold() are ones, i.e. when gather_sum pays; stops reading early
+  // otherwise (and then holds nothing usable).
+  bool build(const float* x, std::int64_t rows, std::int64_t cols);
+
+  // out[r, 0:width] = sum over the ones k of row r of table[k * ld + col0 : + width].
+  void gather_sum(const float* table, std::int64_t ld, std::int64_t col0, std::int64_t width,
+                  float* out, std::int64_t ld_out) const;
+
+ private:
+  std::vector<std::int64_t> offsets_;
+  std::vector<std::int32_t> index_;
+};
+
+}  // namespace fastinit
