@@ -19,8 +19,9 @@ preload_openblas()
 
 from . import init  # noqa: E402
 from ._config import get_config, show_config  # noqa: E402
+from .dbn import DBN  # noqa: E402
 from .rbm import RBM  # noqa: E402
 
 __version__: str = get_config()["version"]
 
-__all__ = ["RBM", "__version__", "get_config", "init", "show_config"]
+__all__ = ["DBN", "RBM", "__version__", "get_config", "init", "show_config"]

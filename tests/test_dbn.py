@@ -1,0 +1,275 @@
+"""fastinit.DBN: greedy stacking, freezing, export, persistence, scikit-learn glue, errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import fastinit
+from fastinit import DBN, RBM
+from fastinit import dbn as dbn_module
+
+FAST = {"n_iter": 2, "batch_size": 50}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    return (data.data / 16.0).astype(np.float32), data.target
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    X, _ = digits
+    return DBN((None, 32, 16), rbm_params=FAST, random_state=0).fit(X)
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def test_shapes_and_attributes(fitted, digits):
+    X, _ = digits
+    assert fitted.layer_sizes_ == (64, 32, 16)
+    assert fitted.n_features_in_ == 64
+    assert len(fitted.rbms_) == 2
+    assert [r.components_.shape for r in fitted.rbms_] == [(32, 64), (16, 32)]
+    assert [len(h["epoch"]) for h in fitted.history_] == [2, 2]
+    assert fitted.history_[0] is fitted.rbms_[0].history_
+    H = fitted.transform(X[:10])
+    assert H.shape == (10, 16) and H.dtype == np.float32
+    assert np.all((H >= 0) & (H <= 1))
+    assert [h.shape for h in fitted.transform_layers(X[:3])] == [(3, 32), (3, 16)]
+    assert list(fitted.get_feature_names_out()) == [f"dbn{i}" for i in range(16)]
+    assert fitted.rbms_[0].visible == fitted.rbms_[1].visible == "bernoulli"
+
+
+@pytest.mark.parametrize("propagate", ["mean", "sample"])
+def test_lower_layers_frozen_bit_identical(digits, monkeypatch, propagate):
+    X, _ = digits
+    snapshots = []
+    original_fit = RBM.fit
+
+    def recording_fit(self, data, y=None):
+        result = original_fit(self, data, y)
+        snapshots.append(
+            (self, self.components_.copy(), self.intercept_hidden_.copy(),
+             self.intercept_visible_.copy())
+        )  # fmt: skip
+        return result
+
+    monkeypatch.setattr(dbn_module.RBM, "fit", recording_fit)
+    model = DBN((64, 24, 16, 8), rbm_params=FAST, propagate=propagate, random_state=3).fit(X)
+    assert len(snapshots) == 3
+    for rbm, W, c, a in snapshots:
+        # Each layer, as it was when its own training ended, after all layers above trained.
+        assert np.array_equal(rbm.components_, W)
+        assert np.array_equal(rbm.intercept_hidden_, c)
+        assert np.array_equal(rbm.intercept_visible_, a)
+    assert [s[0] for s in snapshots] == model.rbms_
+
+
+def test_layer_seeds_do_not_depend_on_layers_above(digits):
+    X, _ = digits
+    short = DBN((64, 32), rbm_params=FAST, random_state=5).fit(X)
+    tall = DBN((64, 32, 16), rbm_params=FAST, random_state=5).fit(X)
+    assert np.array_equal(short.rbms_[0].components_, tall.rbms_[0].components_)
+    assert tall.rbms_[0].random_state != tall.rbms_[1].random_state
+
+
+def test_reproducible_and_seed_sensitive(digits):
+    X, _ = digits
+    a = DBN((64, 16, 8), rbm_params=FAST, random_state=1).fit(X).transform(X)
+    b = DBN((64, 16, 8), rbm_params=FAST, random_state=1).fit(X).transform(X)
+    c = DBN((64, 16, 8), rbm_params=FAST, random_state=2).fit(X).transform(X)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_propagate_sample_changes_only_upper_layers(digits):
+    X, _ = digits
+    mean = DBN((64, 16, 8), rbm_params=FAST, random_state=0).fit(X)
+    sample = DBN((64, 16, 8), rbm_params=FAST, propagate="sample", random_state=0).fit(X)
+    again = DBN((64, 16, 8), rbm_params=FAST, propagate="sample", random_state=0).fit(X)
+    assert np.array_equal(mean.rbms_[0].components_, sample.rbms_[0].components_)
+    assert not np.array_equal(mean.rbms_[1].components_, sample.rbms_[1].components_)
+    assert np.array_equal(sample.rbms_[1].components_, again.rbms_[1].components_)
+
+
+def test_weights_round_trip_equals_transform(fitted, digits):
+    X, _ = digits
+    weights = fitted.weights()
+    assert [(W.shape, b.shape) for W, b in weights] == [((64, 32), (32,)), ((32, 16), (16,))]
+    h = X
+    for W, b in weights:
+        assert W.dtype == b.dtype == np.float32
+        assert W.flags.c_contiguous
+        h = _sigmoid(h @ W + b)
+    np.testing.assert_allclose(h, fitted.transform(X), atol=1e-5)
+    # Copies: editing the export leaves the model alone.
+    weights[0][0][:] = 0
+    assert np.any(fitted.rbms_[0].components_ != 0)
+
+
+def test_layer_params_override_and_gaussian_first_layer():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 10)).astype(np.float32)
+    model = DBN(
+        (10, 6, 4),
+        rbm_params={"n_iter": 3, "batch_size": 50},
+        layer_params=[None, {"n_iter": 1, "k": 2}],
+        visible="gaussian",
+        random_state=0,
+    ).fit(X)
+    assert [len(h["epoch"]) for h in model.history_] == [3, 1]
+    assert model.rbms_[1].k == 2
+    assert (model.rbms_[0].visible, model.rbms_[1].visible) == ("gaussian", "bernoulli")
+    assert model.transform(X).shape == (300, 4)
+
+
+def test_pickle_and_save_load_round_trip(fitted, digits, tmp_path):
+    X, _ = digits
+    expected = fitted.transform(X)
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert np.array_equal(restored.transform(X), expected)
+    path = tmp_path / "dbn.npz"
+    fitted.save(path)
+    loaded = DBN.load(path)
+    assert np.array_equal(loaded.transform(X), expected)
+    assert loaded.layer_sizes_ == fitted.layer_sizes_
+    assert loaded.get_params() == fitted.get_params()
+    assert loaded.history_[1]["reconstruction_error"] == fitted.history_[1]["reconstruction_error"]
+    for a, b in zip(loaded.weights(), fitted.weights(), strict=True):
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    # The file holds no pickles.
+    with np.load(path, allow_pickle=False) as data:
+        assert {"meta", "layer0", "layer1"} <= set(data.files)
+
+
+def test_save_drops_unserializable_params(digits, tmp_path):
+    X, _ = digits
+
+    def init(shape, rng):
+        return rng.normal(0, 0.01, size=shape)
+
+    model = DBN((64, 8), rbm_params={"n_iter": 1, "init": init}, random_state=0).fit(X)
+    model.save(tmp_path / "m.npz")
+    loaded = DBN.load(tmp_path / "m.npz")
+    assert loaded.rbm_params == {"n_iter": 1}
+    assert np.array_equal(loaded.transform(X[:5]), model.transform(X[:5]))
+
+
+def test_load_rejects_foreign_files(tmp_path, fitted):
+    rbm_path = tmp_path / "rbm.npz"
+    fitted.rbms_[0].save(rbm_path)
+    with pytest.raises(ValueError, match="format"):
+        DBN.load(rbm_path)
+    np.savez(tmp_path / "plain.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match="no metadata"):
+        DBN.load(tmp_path / "plain.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ValueError, match="not a fastinit DBN"):
+        DBN.load(tmp_path / "text.npz")
+    with pytest.raises(FileNotFoundError):
+        DBN.load(tmp_path / "missing.npz")
+
+
+def test_pipeline_with_logistic_regression(digits):
+    X, y = digits
+    pipe = make_pipeline(
+        DBN((None, 64), rbm_params={"n_iter": 10, "batch_size": 20}, random_state=0),
+        LogisticRegression(max_iter=500),
+    )
+    pipe.fit(X[:1200], y[:1200])
+    assert pipe.score(X[1200:], y[1200:]) > 0.8
+    assert clone(pipe).get_params()["dbn__layer_sizes"] == (None, 64)
+
+
+def test_verbose_reports_layer_and_epoch(digits, capsys):
+    X, _ = digits
+    DBN((64, 8, 4), rbm_params={"n_iter": 2}, verbose=1, random_state=0).fit(X[:200])
+    err = capsys.readouterr().err
+    assert "DBN layer 1/2" in err and "DBN layer 2/2" in err
+    assert "2/2" in err  # the RBM's per-epoch progress
+
+
+def test_fine_tuning_from_dbn_beats_zeros_after_one_epoch(digits):
+    from fastinit import _experiment
+
+    cfg = _experiment.preset("digits", full=False)
+    X, y, X_test, y_test = _experiment.load_dataset("digits")
+    dbn = _experiment.pretrain(cfg, X, seed=0)
+    sizes = (64, *cfg.hidden, 10)
+    losses = {}
+    for start in ("zeros", "DBN pretrained"):
+        params = _experiment.initial_parameters(sizes, start, seed=0, dbn=dbn)
+        result = _experiment.train_numpy(
+            params, "sigmoid", (X, y, X_test, y_test), epochs=1, batch_size=32,
+            learning_rate=0.1, momentum=0.9, seed=0,
+        )  # fmt: skip
+        losses[start] = result.train_loss[0]
+    assert losses["DBN pretrained"] < losses["zeros"] - 0.3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"layer_sizes": (64,)}, ValueError, "at least 2"),
+        ({"layer_sizes": ()}, ValueError, "at least 2"),
+        ({"layer_sizes": (64, 0)}, ValueError, "positive"),
+        ({"layer_sizes": (64, -3)}, ValueError, "positive"),
+        ({"layer_sizes": (64, 2.5)}, ValueError, "positive"),
+        ({"layer_sizes": (64, None)}, ValueError, "positive"),
+        ({"layer_sizes": "64,32"}, TypeError, "sequence"),
+        ({"layer_sizes": (32, 8)}, ValueError, "64 features"),
+        ({"visible": "binary"}, ValueError, "visible"),
+        ({"propagate": "max"}, ValueError, "propagate"),
+        ({"rbm_params": {"n_hidden": 5}}, ValueError, "may not set 'n_hidden'"),
+        ({"rbm_params": {"random_state": 5}}, ValueError, "may not set"),
+        ({"rbm_params": {"n_iterations": 5}}, ValueError, "unknown RBM parameter"),
+        ({"rbm_params": [("n_iter", 1)]}, TypeError, "dict"),
+        ({"layer_params": [{}]}, ValueError, "1 entries but"),
+        ({"layer_params": {"n_iter": 1}}, TypeError, "list"),
+        ({"layer_params": [{"visible": "gaussian"}, None]}, ValueError, "may not set"),
+        ({"verbose": -1}, ValueError, "verbose"),
+    ],
+)
+def test_bad_parameters(digits, kwargs, error, match):
+    X, _ = digits
+    params = {"layer_sizes": (64, 8, 4), "rbm_params": {"n_iter": 1}, **kwargs}
+    with pytest.raises(error, match=match):
+        DBN(**params).fit(X[:50])
+
+
+def test_bad_data(fitted, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        DBN((64, 8), rbm_params={"n_iter": 1}).fit(X * 16)
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(X[:, :10])
+    with pytest.raises(NotFittedError):
+        DBN().transform(X)
+    with pytest.raises(NotFittedError):
+        DBN().weights()
+
+
+def test_public_name():
+    assert fastinit.DBN is DBN
+    assert "DBN" in fastinit.__all__
+
+
+# scikit-learn's checks feed arbitrary reals, so they run on a Gaussian first layer (upper layers
+# still Bernoulli); the first entry None lets every check choose its own number of features.
+@parametrize_with_checks(
+    [DBN((None, 6, 4), visible="gaussian", rbm_params={"n_iter": 2}, random_state=0)]
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
