@@ -104,9 +104,22 @@ def train_uniforms(key, step, phase, rows, cols, normal=False):
     return _core.random_matrix(key, stream, rows, cols, normal).astype(np.float64)
 
 
-def reference_step(state, v0, *, key, step, visible="bernoulli", k=1, persistent=False,
-                   learning_rate=0.1, momentum=0.5, weight_decay=0.0, sparsity=None,
-                   sample_visible=False, batch_index=0):
+def reference_step(
+    state,
+    v0,
+    *,
+    key,
+    step,
+    visible="bernoulli",
+    k=1,
+    persistent=False,
+    learning_rate=0.1,
+    momentum=0.5,
+    weight_decay=0.0,
+    sparsity=None,
+    sample_visible=False,
+    batch_index=0,
+):
     """One CD-k / PCD-k update in float64 from the engine's random numbers.
 
     Returns the new state and monitoring numbers: ``margin`` (smallest |u - p| of a Bernoulli
@@ -518,8 +531,15 @@ def test_hinton_momentum_schedule_and_auto_learning_rate():
         state = state_of(rbm)
         X = _data(rng, visible, 5, 6)
         for epoch in range(7):
-            state, info = reference_step(state, X, key=rbm._key, step=epoch, visible=visible,
-                                         learning_rate=lr, momentum=0.5 if epoch < 5 else 0.9)
+            state, info = reference_step(
+                state,
+                X,
+                key=rbm._key,
+                step=epoch,
+                visible=visible,
+                learning_rate=lr,
+                momentum=0.5 if epoch < 5 else 0.9,
+            )
             assert info["margin"] > SAMPLE_MARGIN
             rbm.partial_fit(X)
         assert_state_close(state_of(rbm), state, ["W", "a", "c", "vW", "va", "vc"])
@@ -683,8 +703,9 @@ def test_sample_streams():
     # The model's own stream advances: two unseeded calls differ.
     assert not np.array_equal(rbm.sample(50, n_steps=5), rbm.sample(50, n_steps=5))
     assert rbm.sample(3, n_steps=0).shape == (3, 6)
-    g = RBM.from_weights(W, a, c, visible="gaussian", n_jobs=1).sample(4000, n_steps=0,
-                                                                      random_state=0)
+    g = RBM.from_weights(W, a, c, visible="gaussian", n_jobs=1).sample(
+        4000, n_steps=0, random_state=0
+    )
     assert abs(g.mean()) < 0.1 and abs(g.std() - 1) < 0.05  # N(0, 1) starts
 
 

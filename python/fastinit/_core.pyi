@@ -45,7 +45,14 @@ def pseudo_likelihood(
     X: npt.NDArray[Any], W: _F32, a: _F32, c: _F32, n_threads: int
 ) -> npt.NDArray[np.float64]: ...
 def gibbs(
-    V: _F32, W: _F32, a: _F32, c: _F32, visible: str, n_steps: int, key: int, call: int,
+    V: _F32,
+    W: _F32,
+    a: _F32,
+    c: _F32,
+    visible: str,
+    n_steps: int,
+    key: int,
+    call: int,
     n_threads: int,
 ) -> None: ...
 def philox4x32_10(counter: list[int], key: list[int]) -> list[int]: ...
@@ -60,6 +67,14 @@ EXACT_MAX_UNITS: int
 def exact_sums_hidden(W: _F32, a: _F32, c: _F32, visible: str) -> bool: ...
 def exact_log_partition(W: _F32, a: _F32, c: _F32, visible: str, n_threads: int) -> float: ...
 def ais_log_partition(
-    W: _F32, a: _F32, c: _F32, visible: str, base_visible_bias: _F32, n_chains: int,
-    betas: npt.ArrayLike, key: int, call: int, n_threads: int,
+    W: _F32,
+    a: _F32,
+    c: _F32,
+    visible: str,
+    base_visible_bias: _F32,
+    n_chains: int,
+    betas: npt.ArrayLike,
+    key: int,
+    call: int,
+    n_threads: int,
 ) -> tuple[npt.NDArray[np.float64], float]: ...
