@@ -378,7 +378,7 @@ AisResult ais_log_partition(const Model& m, const float* base_bias, std::int64_t
         const bool last = k == K;
         // x = c + v W^T: sgemm, or the sum of the rows of W^T that a sparse binary v selects
         // (chosen per block and step from the data alone, so still thread-count independent).
-        if (!gaussian && blk.v_ones.build(blk.v.data(), R, V)) {
+        if (!gaussian && blk.v_ones.build(blk.v.data(), R, V, 1)) {
           blk.v_ones.gather_sum(wt.data(), H, 0, H, blk.x.data(), H);
           for (std::int64_t r = 0; r < R; ++r) {
             float* x = blk.x.data() + r * H;
@@ -403,7 +403,7 @@ AisResult ais_log_partition(const Model& m, const float* base_bias, std::int64_t
         }
         if (last) break;
         // v ~ p(v | h) at beta_k: input (1 - beta) a_base + beta (a + W^T h).
-        if (blk.h_ones.build(blk.h.data(), R, H)) {
+        if (blk.h_ones.build(blk.h.data(), R, H, 1)) {
           blk.h_ones.gather_sum(m.W, V, 0, V, blk.y.data(), V);
         } else {
           blas::sgemm(Op::N, Op::N, R, V, H, 1.0f, blk.h.data(), H, m.W, V, 0.0f, blk.y.data(),

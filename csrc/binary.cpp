@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <numeric>
+
+#include "parallel.hpp"
 
 namespace fastinit {
 namespace {
@@ -51,33 +54,49 @@ void set_sparse_density_threshold(double threshold) {
   g_sparse_density.store(threshold, std::memory_order_relaxed);
 }
 
-bool BinaryRows::build(const float* x, std::int64_t rows, std::int64_t cols) {
-  const auto limit = static_cast<std::int64_t>(sparse_density_threshold() * rows * cols);
-  offsets_.resize(static_cast<std::size_t>(rows + 1));
+bool BinaryRows::build(const float* x, std::int64_t rows, std::int64_t cols, int n_threads) {
+  // Row r's ones are listed in its own slot index_[r * cols ...], so rows index in parallel.
+  cols_ = cols;
+  counts_.resize(static_cast<std::size_t>(rows));
   if (index_.size() < static_cast<std::size_t>(rows * cols)) index_.resize(rows * cols);
-  std::int64_t count = 0;
-  offsets_[0] = 0;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const float* row = x + r * cols;
-    // Branch-free: write every position, advance past it only when the entry is one.
-    bool other = false;
-    for (std::int64_t i = 0; i < cols; ++i) {
-      index_[count] = static_cast<std::int32_t>(i);
-      count += row[i] == 1.0f;
-      other |= (row[i] != 0.0f) & (row[i] != 1.0f);
+  const double limit = sparse_density_threshold() * static_cast<double>(rows * cols);
+  const std::int64_t n_blocks = threads_for(rows * cols * 32, n_threads);
+  // A block stops early once its own ones reach the limit of the whole matrix: the answer is
+  // then "dense" whatever the other blocks hold, so it never depends on the thread count.
+  std::vector<char> refused(n_blocks, 0);
+  parallel_for(n_blocks, n_blocks, [&](std::int64_t b) {
+    const Range block = block_range(rows, n_blocks, b, 1);
+    std::int64_t block_ones = 0;
+    for (std::int64_t r = block.begin; r < block.end; ++r) {
+      const float* row = x + r * cols;
+      std::int32_t* index = index_.data() + r * cols;
+      std::int64_t count = 0;
+      bool not_binary = false;
+      // Branch-free: write every position, advance past it only when the entry is one.
+      for (std::int64_t i = 0; i < cols; ++i) {
+        index[count] = static_cast<std::int32_t>(i);
+        count += row[i] == 1.0f;
+        not_binary |= (row[i] != 0.0f) & (row[i] != 1.0f);
+      }
+      counts_[r] = count;
+      block_ones += count;
+      if (not_binary || static_cast<double>(block_ones) >= limit) {
+        refused[b] = 1;
+        return;
+      }
     }
-    if (other || count >= limit) return false;
-    offsets_[r + 1] = count;
-  }
-  return true;
+  });
+  if (std::find(refused.begin(), refused.end(), 1) != refused.end()) return false;
+  const std::int64_t ones = std::accumulate(counts_.begin(), counts_.end(), std::int64_t{0});
+  return static_cast<double>(ones) < limit;
 }
 
 void BinaryRows::gather_sum(const float* table, std::int64_t ld, std::int64_t col0,
                             std::int64_t width, float* out, std::int64_t ld_out) const {
-  const std::int64_t rows = static_cast<std::int64_t>(offsets_.size()) - 1;
+  const auto rows = static_cast<std::int64_t>(counts_.size());
   for (std::int64_t r = 0; r < rows; ++r) {
-    const std::int32_t* index = index_.data() + offsets_[r];
-    const std::int64_t count = offsets_[r + 1] - offsets_[r];
+    const std::int32_t* index = index_.data() + r * cols_;
+    const std::int64_t count = counts_[r];
     float* dst = out + r * ld_out;
     std::int64_t j = 0;
     for (; j + kStrip <= width; j += kStrip)

@@ -20,18 +20,18 @@ void set_sparse_density_threshold(double threshold);
 // The positions of the ones of each row of a rows x cols matrix of zeros and ones.
 class BinaryRows {
  public:
-  // Index the ones of x. True when every entry is 0 or 1 and fewer than a fraction
-  // sparse_density_threshold() are ones, i.e. when gather_sum pays; stops reading early
-  // otherwise (and then holds nothing usable).
-  bool build(const float* x, std::int64_t rows, std::int64_t cols);
+  // Index the ones of x on up to n_threads threads. True when every entry is 0 or 1 and fewer
+  // than a fraction sparse_density_threshold() are ones, i.e. when gather_sum pays.
+  bool build(const float* x, std::int64_t rows, std::int64_t cols, int n_threads);
 
   // out[r, 0:width] = sum over the ones k of row r of table[k * ld + col0 : + width].
   void gather_sum(const float* table, std::int64_t ld, std::int64_t col0, std::int64_t width,
                   float* out, std::int64_t ld_out) const;
 
  private:
-  std::vector<std::int64_t> offsets_;
-  std::vector<std::int32_t> index_;
+  std::vector<std::int64_t> counts_;  // ones per row
+  std::vector<std::int32_t> index_;   // row r's ones at [r * cols_, r * cols_ + counts_[r])
+  std::int64_t cols_ = 0;
 };
 
 }  // namespace fastinit

@@ -245,7 +245,7 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
   BinaryRows v_rows, h_rows;
   std::vector<float> wt;
   const auto sparse_hidden_input = [&](const float* x, std::int64_t rows) -> const BinaryRows* {
-    if (m.visible != VisibleType::Bernoulli || !v_rows.build(x, rows, V))
+    if (m.visible != VisibleType::Bernoulli || !v_rows.build(x, rows, V, nt))
       return nullptr;
     if (wt.empty()) {
       wt.resize(V * H);
@@ -254,7 +254,7 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
     return &v_rows;
   };
   const auto sparse_visible_input = [&](const float* h, std::int64_t rows) -> const BinaryRows* {
-    return h_rows.build(h, rows, H) ? &h_rows : nullptr;
+    return h_rows.build(h, rows, H, nt) ? &h_rows : nullptr;
   };
 
   EpochStats stats;

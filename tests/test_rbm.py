@@ -781,6 +781,33 @@ def test_same_seed_bit_identical_for_one_and_two_threads(digits, persistent):
                                   two.sample(600, n_steps=2, random_state=0))  # fmt: skip
 
 
+@pytest.mark.parametrize("persistent", [False, True])
+def test_sparse_binary_path_matches_the_dense_path(persistent):
+    """Row sums over the ones of binary operands give the dense products' model.
+
+    The engine picks row sums for binary inputs with fewer ones than a density threshold; force
+    each path through the threshold hook and compare two epochs from the same start. The sums
+    may run in a different order than BLAS's, so agreement is asked to float rounding (with
+    0/1 operands and in-order accumulation the two often agree bit for bit).
+    """
+    rng = np.random.default_rng(3)
+    # MNIST-like density; 200 visible and 150 hidden units exercise full and partial strips.
+    X = (rng.random((400, 200)) < 0.12).astype(np.uint8)
+    models = {}
+    previous = _core.sparse_density_threshold()
+    try:
+        for name, threshold in (("dense", 0.0), ("sparse", 1.01)):
+            _core.sparse_density_threshold(threshold)
+            models[name] = RBM(200, 150, n_iter=2, persistent=persistent, batch_size=50,
+                               random_state=5, n_jobs=2).fit(X)  # fmt: skip
+    finally:
+        _core.sparse_density_threshold(previous)
+    dense, sparse = models["dense"], models["sparse"]
+    np.testing.assert_allclose(sparse.components_, dense.components_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(sparse.intercept_hidden_, dense.intercept_hidden_, atol=1e-5)
+    np.testing.assert_allclose(sparse.intercept_visible_, dense.intercept_visible_, atol=1e-5)
+
+
 def test_seeds(digits):
     X = digits[:300]
     a = RBM(64, 16, n_iter=2, random_state=1, n_jobs=1).fit(X)
