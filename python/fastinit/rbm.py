@@ -661,19 +661,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
         V = validate_data(self, V, reset=False, dtype=np.float32, order="C", copy=True)
         self._check_domain(V, "V")
-        key, call = self._sampling_key(random_state)
-        _core.gibbs(
-            V,
-            self.components_,
-            self.intercept_visible_,
-            self.intercept_hidden_,
-            self.visible,
-            int(n_steps),
-            key,
-            call,
-            resolve_n_threads(self.n_jobs),
-        )
-        return V
+        return self._run_gibbs(V, int(n_steps), *self._sampling_key(random_state))
 
     def sample(
         self, n_samples: int, n_steps: int = 1000, random_state: RandomStateLike = None
@@ -700,17 +688,14 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             V = (start_rng.random(shape, dtype=np.float32) < 0.5).astype(np.float32)
         else:
             V = start_rng.standard_normal(shape, dtype=np.float32)
+        return self._run_gibbs(V, int(n_steps), key, call)
+
+    def _run_gibbs(self, V: np.ndarray, n_steps: int, key: int, call: int) -> np.ndarray:
+        """Sweep the float32 C-ordered states V in place in the engine and return them."""
         _core.gibbs(
-            V,
-            self.components_,
-            self.intercept_visible_,
-            self.intercept_hidden_,
-            self.visible,
-            int(n_steps),
-            key,
-            call,
-            resolve_n_threads(self.n_jobs),
-        )
+            V, self.components_, self.intercept_visible_, self.intercept_hidden_, self.visible,
+            n_steps, key, call, resolve_n_threads(self.n_jobs),
+        )  # fmt: skip
         return V
 
     def free_energy(self, X: Any) -> np.ndarray:
