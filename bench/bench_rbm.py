@@ -457,28 +457,18 @@ def run_fastinit(w: Workload, X: np.ndarray, start, n_jobs: int | None, seed: in
     return Run(clock.wall, params, float(model.history_["seconds"][-1]), clock.cpu)
 
 
-def run_numpy(w: Workload, X32: np.ndarray, start) -> Run:
+def run_reference(trainer: type, w: Workload, X32: np.ndarray, start) -> Run:
+    """One epoch of the NumPy or PyTorch contender (same constructor) from the shared start."""
     W0, a0, c0 = start
-    ref = numpy_rbm.NumpyRBM(
+    ref = trainer(
         W0, a0, c0, visible=w.visible, k=w.k, persistent=w.persistent,
         learning_rate=w.learning_rate, momentum=w.momentum, weight_decay=w.weight_decay,
         batch_size=w.batch_size, seed=0,
     )  # fmt: skip
     with _Clock() as clock:
         ref.train_epoch(X32)
-    return Run(clock.wall, (ref.W, ref.a, ref.c), cpu_seconds=clock.cpu)
-
-
-def run_torch(w: Workload, X32: np.ndarray, start) -> Run:
-    W0, a0, c0 = start
-    ref = torch_rbm.TorchRBM(
-        W0, a0, c0, visible=w.visible, k=w.k, persistent=w.persistent,
-        learning_rate=w.learning_rate, momentum=w.momentum, weight_decay=w.weight_decay,
-        batch_size=w.batch_size, seed=0,
-    )  # fmt: skip
-    with _Clock() as clock:
-        ref.train_epoch(X32)
-    return Run(clock.wall, ref.parameters_numpy(), cpu_seconds=clock.cpu)
+    params = ref.parameters_numpy() if hasattr(ref, "parameters_numpy") else (ref.W, ref.a, ref.c)
+    return Run(clock.wall, params, cpu_seconds=clock.cpu)
 
 
 def run_sklearn(w: Workload, X32: np.ndarray, start) -> Run:
@@ -547,9 +537,9 @@ def bench_workload(w: Workload, data: DataSets, args, log) -> dict[str, Any]:
         elif c == "fastinit_1t" and n_threads != 1:
             jobs[c] = lambda: run_fastinit(w, X32, start, 1)
         elif c == "numpy":
-            jobs[c] = lambda: run_numpy(w, X32, start)
+            jobs[c] = lambda: run_reference(numpy_rbm.NumpyRBM, w, X32, start)
         elif c == "torch":
-            jobs[c] = lambda: run_torch(w, X32, start)
+            jobs[c] = lambda: run_reference(torch_rbm.TorchRBM, w, X32, start)
         elif c == "sklearn":
             jobs[c] = lambda: run_sklearn(w, X32[:sk_rows], start)
     if "uint8" in w.extra and X8 is not None:
