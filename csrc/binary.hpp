@@ -1,10 +1,10 @@
 // Products with binary (0/1) operands as sums of selected rows.
 //
-// Visible data and sampled hidden states are 0/1, so x W for a binary row x is the sum of the
-// rows of W that x selects: with MNIST-like data only 13-20% of the visible units are on, which
-// makes the sum several times cheaper than the dense product. Used automatically when a batch
-// is binary and sparse enough (sparse_density_threshold); results equal the dense product up to float
-// rounding (a different summation order).
+// Visible data and sampled states are 0/1, so x T for a binary row x is the sum of the rows of
+// the table T that x selects: with MNIST-like data only 13-20% of the visible units are on,
+// which makes the sum several times cheaper than the dense product. Used automatically when a
+// batch is binary and sparse enough (sparse_density_threshold); results equal the dense product
+// up to float rounding (a different summation order).
 #pragma once
 
 #include <cstdint>
@@ -17,21 +17,32 @@ namespace fastinit {
 double sparse_density_threshold();
 void set_sparse_density_threshold(double threshold);
 
-// The positions of the ones of each row of a rows x cols matrix of zeros and ones.
+// The positions of the ones of a rows x cols matrix of zeros and ones, listed per column: the
+// products then read each selected table row once and update a small block of outputs that
+// stays in L1, instead of re-reading table rows from L2 for every output row.
 class BinaryRows {
  public:
   // Index the ones of x on up to n_threads threads. True when every entry is 0 or 1 and fewer
   // than a fraction sparse_density_threshold() are ones, i.e. when gather_sum pays.
   bool build(const float* x, std::int64_t rows, std::int64_t cols, int n_threads);
 
-  // out[r, 0:width] = sum over the ones k of row r of table[k * ld + col0 : + width].
+  // out[r, 0:width] = sum over the ones k of row r of table[k * ld + col0 : + width], summed in
+  // increasing k.
   void gather_sum(const float* table, std::int64_t ld, std::int64_t col0, std::int64_t width,
                   float* out, std::int64_t ld_out) const;
 
+  // The transpose: table[k * ld + col0 : + width] += alpha * values[r * ld_values + col0 : + width]
+  // for every one k of every row r (in increasing r), i.e. table += alpha * x^T values on that
+  // column range.
+  void scatter_add(const float* values, std::int64_t ld_values, std::int64_t col0,
+                   std::int64_t width, float alpha, float* table, std::int64_t ld) const;
+
  private:
-  std::vector<std::int64_t> counts_;  // ones per row
-  std::vector<std::int32_t> index_;   // row r's ones at [r * cols_, r * cols_ + counts_[r])
-  std::int64_t cols_ = 0;
+  std::int64_t rows_ = 0, cols_ = 0;
+  std::vector<std::int64_t> row_counts_;  // ones per row
+  std::vector<std::int32_t> row_index_;   // row r's ones at [r * cols_, r * cols_ + row_counts_[r])
+  std::vector<std::int32_t> col_start_;   // column k's rows at col_rows_[col_start_[k] ... [k + 1])
+  std::vector<std::int32_t> col_rows_;
 };
 
 }  // namespace fastinit

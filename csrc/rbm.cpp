@@ -63,9 +63,8 @@ struct HiddenOutputs {
   const CounterRng* rng = nullptr;
   std::int64_t rng_row0 = 0;      // counter row of the first input row
   double* softplus_sum = nullptr;  // rows: sum_j softplus(pre_j), optional
-  // Binary input: pre = sums of rows of W^T (transposed_W, n_visible x n_hidden) instead of sgemm.
+  // Binary input: pre = sums of the rows of W it selects instead of sgemm (visible-major W only).
   const BinaryRows* binary_input = nullptr;
-  const float* transposed_W = nullptr;
 };
 
 // h-side of one Gibbs half-step: pre = v W^T + c, then sigmoid, sampling and free-energy terms
@@ -80,8 +79,10 @@ void hidden_pass(const Model& m, const float* v, std::int64_t rows, const Hidden
     const std::int64_t width = cols.end - cols.begin;
     if (width <= 0) return;
     if (out.binary_input) {
-      out.binary_input->gather_sum(out.transposed_W, H, cols.begin, width,
-                                   out.probabilities + cols.begin, H);
+      out.binary_input->gather_sum(m.W, H, cols.begin, width, out.probabilities + cols.begin, H);
+    } else if (m.visible_major) {
+      blas::sgemm(Op::N, Op::N, rows, width, V, 1.0f, v, V, m.W + cols.begin, H, 0.0f,
+                  out.probabilities + cols.begin, H);
     } else {
       blas::sgemm(Op::N, Op::T, rows, width, V, 1.0f, v, V, m.W + cols.begin * V, V, 0.0f,
                   out.probabilities + cols.begin, H);
@@ -114,7 +115,6 @@ struct VisibleOutputs {
   const CounterRng* rng = nullptr;  // sample when set
   std::int64_t rng_row0 = 0;
   const float* reference = nullptr;  // rows x V: accumulate |mean - reference|^2 when set
-  const BinaryRows* binary_input = nullptr;  // binary h: sums of rows of W instead of sgemm
 };
 
 // v-side of one Gibbs half-step: mean = h W + a (through the sigmoid for Bernoulli units),
@@ -129,8 +129,9 @@ double visible_pass(const Model& m, const float* h, std::int64_t rows, const Vis
     const Range cols = block_range(V, n_blocks, b);
     const std::int64_t width = cols.end - cols.begin;
     if (width <= 0) return;
-    if (out.binary_input) {
-      out.binary_input->gather_sum(m.W, V, cols.begin, width, out.values + cols.begin, V);
+    if (m.visible_major) {
+      blas::sgemm(Op::N, Op::T, rows, width, H, 1.0f, h, H, m.W + cols.begin * H, H, 0.0f,
+                  out.values + cols.begin, V);
     } else {
       blas::sgemm(Op::N, Op::N, rows, width, H, 1.0f, h, H, m.W + cols.begin, V, 0.0f,
                   out.values + cols.begin, V);
@@ -156,18 +157,49 @@ double visible_pass(const Model& m, const float* h, std::int64_t rows, const Vis
   return std::accumulate(error.begin(), error.end(), 0.0);
 }
 
-// wt[:, j0:j1] = W[j0:j1, :]^T (wt is n_visible x n_hidden) for the row sums of binary inputs.
-void transpose_rows(const Model& m, std::int64_t j0, std::int64_t j1, float* wt) {
-  const std::int64_t H = m.n_hidden, V = m.n_visible;
-  // Tiles of 16 visible units: contiguous reads of W, and the 16 rows of wt being written stay
-  // in L1 while j runs.
-  constexpr std::int64_t kTile = 16;
-  for (std::int64_t i0 = 0; i0 < V; i0 += kTile) {
-    const std::int64_t i1 = std::min(V, i0 + kTile);
-    for (std::int64_t j = j0; j < j1; ++j) {
-      const float* src = m.W + j * V;
-      for (std::int64_t i = i0; i < i1; ++i) wt[i * H + j] = src[i];
+// dst (cols x rows) = src (rows x cols)^T, in square tiles that stay in L1 on both sides.
+void transpose(const float* src, std::int64_t rows, std::int64_t cols, float* dst, int n_threads) {
+  constexpr std::int64_t kTile = 32;
+  const std::int64_t n_tiles = (rows + kTile - 1) / kTile;
+  parallel_for(threads_for(rows * cols * 4, n_threads), n_tiles, [&](std::int64_t t) {
+    const std::int64_t r0 = t * kTile, r1 = std::min(rows, r0 + kTile);
+    for (std::int64_t c0 = 0; c0 < cols; c0 += kTile) {
+      const std::int64_t c1 = std::min(cols, c0 + kTile);
+      for (std::int64_t r = r0; r < r1; ++r)
+        for (std::int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
     }
+  });
+}
+
+// A visible-major (transposed) working copy of an n_hidden x n_visible matrix, written back when
+// it goes out of scope: at the end of an epoch, on interruption and on error alike.
+class TransposedCopy {
+ public:
+  TransposedCopy(float* target, std::int64_t rows, std::int64_t cols, int n_threads)
+      : target_(target), rows_(rows), cols_(cols), n_threads_(n_threads), copy_(rows * cols) {
+    transpose(target_, rows_, cols_, copy_.data(), n_threads_);
+  }
+  ~TransposedCopy() { transpose(copy_.data(), cols_, rows_, target_, n_threads_); }
+  TransposedCopy(const TransposedCopy&) = delete;
+  TransposedCopy& operator=(const TransposedCopy&) = delete;
+  float* data() { return copy_.data(); }
+
+ private:
+  float* target_;
+  std::int64_t rows_, cols_;
+  int n_threads_;
+  std::vector<float> copy_;
+};
+
+// block = beta * block, where block is columns [j0, j0 + width) of a rows x ld matrix. beta = 0
+// writes zeros (as BLAS does), so stale non-finite values do not survive.
+void scale_columns(float* x, std::int64_t rows, std::int64_t ld, std::int64_t j0,
+                   std::int64_t width, float beta) {
+  if (beta == 1.0f) return;
+  for (std::int64_t i = 0; i < rows; ++i) {
+    float* row = x + i * ld + j0;
+    if (beta == 0.0f) std::fill(row, row + width, 0.0f);
+    else rowops::scale(row, beta, width);
   }
 }
 
@@ -225,36 +257,67 @@ std::uint64_t train_stream(std::uint64_t step, std::uint64_t phase) {
   return stream::make(stream::kTrain, (step << 16) | (phase & 0xFFFF));
 }
 
-EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg,
+EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig& cfg,
                        const DataView& data, std::uint64_t epoch,
                        const std::function<bool()>& should_stop) {
-  const std::int64_t N = data.rows, V = m.n_visible, H = m.n_hidden;
+  const std::int64_t N = data.rows, V = model.n_visible, H = model.n_hidden;
   const std::int64_t B = std::min(cfg.batch_size, N);
   const std::int64_t n_neg_max = cfg.persistent ? state.n_chains : B;
   const int nt = std::max(1, cfg.n_threads);
+  const float lr = cfg.learning_rate, mom = cfg.momentum;
+  const float decay_step = lr * cfg.weight_decay;
+  // Without momentum, decay or sparsity penalty the velocity is just the last step, so the
+  // gradient goes straight into W and the velocity is set once, from the last mini-batch.
+  const bool direct = mom == 0.0f && cfg.weight_decay == 0.0f && !cfg.use_sparsity;
+
+  // Train on visible-major copies of W and its velocity: a binary visible row then selects
+  // whole rows, both in the hidden products and in the weight gradient.
+  TransposedCopy weights(model.W, H, V, nt), velocity(state.velocity_W, H, V, nt);
+  Model m = model;
+  m.W = weights.data();
+  m.visible_major = true;
+  float* vel_W = velocity.data();
 
   const std::vector<std::int64_t> order = epoch_order(N, cfg.shuffle, state.key, epoch);
-  // Positive and negative statistics are stacked so that the whole weight gradient is one
-  // product: [ph0 / B ; -ph_k / N_neg]^T [v0 ; v_k].
+  // Positive and negative statistics are stacked so that a dense weight gradient is one
+  // product: [v0 ; v_k]^T [ph0 / B ; -ph_k / N_neg].
   std::vector<float> v_stack((B + n_neg_max) * V), h_stack((B + n_neg_max) * H);
   std::vector<float> h_samples(std::max(B, n_neg_max) * H);
   std::vector<float> v_recon(cfg.persistent ? B * V : 0);
   std::vector<double> softplus_sum(B);
-  std::vector<float> mean_v0(V);
-  // Binary inputs of a product (data, sampled states) and W^T, kept current once first needed.
-  BinaryRows v_rows, h_rows;
-  std::vector<float> wt;
-  const auto sparse_hidden_input = [&](const float* x, std::int64_t rows) -> const BinaryRows* {
-    if (m.visible != VisibleType::Bernoulli || !v_rows.build(x, rows, V, nt))
-      return nullptr;
-    if (wt.empty()) {
-      wt.resize(V * H);
-      transpose_rows(m, 0, H, wt.data());
-    }
-    return &v_rows;
+  std::vector<float> mean_v0(V), penalty(cfg.use_sparsity ? H : 0);
+  // The ones of binary visible rows (data, sampled negatives) when sparse enough to pay.
+  BinaryRows v0_rows, v_neg_rows;
+  const auto sparse_rows = [&](BinaryRows& rows, const float* v, std::int64_t n) {
+    const bool sparse = m.visible == VisibleType::Bernoulli && rows.build(v, n, V, nt);
+    return sparse ? &rows : nullptr;
   };
-  const auto sparse_visible_input = [&](const float* h, std::int64_t rows) -> const BinaryRows* {
-    return h_rows.build(h, rows, H, nt) ? &h_rows : nullptr;
+  // The current mini-batch, as the weight gradient reads it.
+  std::int64_t b = 0, n_neg = 0;
+  const BinaryRows *v0_ones = nullptr, *v_neg_ones = nullptr;
+
+  // target[:, j0:j0+width] = beta * target + lr * gradient, where the gradient is
+  // v0^T ph0 / B - v_k^T ph_k / N_neg: sgemm for dense phases, row updates for sparse ones.
+  const auto add_gradient = [&](float* target, float beta, std::int64_t j0, std::int64_t width) {
+    const float* v0 = v_stack.data();
+    const float* v_neg = v0 + b * V;
+    const float* ph0 = h_stack.data();
+    const float* ph_neg = ph0 + b * H;
+    if (!v0_ones && !v_neg_ones) {
+      blas::sgemm(Op::T, Op::N, V, width, b + n_neg, lr, v0, V, ph0 + j0, H, beta, target + j0,
+                  H);
+      return;
+    }
+    if (!v0_ones) {
+      blas::sgemm(Op::T, Op::N, V, width, b, lr, v0, V, ph0 + j0, H, beta, target + j0, H);
+    } else if (!v_neg_ones) {
+      blas::sgemm(Op::T, Op::N, V, width, n_neg, lr, v_neg, V, ph_neg + j0, H, beta,
+                  target + j0, H);
+    } else {
+      scale_columns(target, V, H, j0, width, beta);
+    }
+    if (v0_ones) v0_ones->scatter_add(ph0, H, j0, width, lr, target, H);
+    if (v_neg_ones) v_neg_ones->scatter_add(ph_neg, H, j0, width, lr, target, H);
   };
 
   EpochStats stats;
@@ -266,8 +329,8 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
       stats.interrupted = true;
       break;
     }
-    const std::int64_t b = std::min(B, N - start);
-    const std::int64_t n_neg = cfg.persistent ? state.n_chains : b;
+    b = std::min(B, N - start);
+    n_neg = cfg.persistent ? state.n_chains : b;
     float* v0 = v_stack.data();
     float* v_neg = v0 + b * V;
     float* ph0 = h_stack.data();
@@ -290,8 +353,7 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
     positive.samples = (!cfg.persistent || monitor) ? h_samples.data() : nullptr;
     positive.rng = &rng0;
     positive.softplus_sum = monitor ? softplus_sum.data() : nullptr;
-    positive.binary_input = sparse_hidden_input(v0, b);
-    positive.transposed_W = wt.data();
+    v0_ones = positive.binary_input = sparse_rows(v0_rows, v0, b);
     hidden_pass(m, v0, b, positive, nt);
     if (monitor) {
       for (std::int64_t r = 0; r < b; ++r) free_energy_sum -= softplus_sum[r];
@@ -302,17 +364,16 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
     if (cfg.persistent && monitor) {
       VisibleOutputs recon{v_recon.data()};
       recon.reference = v0;
-      recon.binary_input = sparse_visible_input(h_samples.data(), b);
       recon_sum += visible_pass(m, h_samples.data(), b, recon, nt);
       recon_rows += b;
     }
     const float* h_current = cfg.persistent ? state.chain_hidden : h_samples.data();
+    v_neg_ones = nullptr;
     for (int t = 1; t <= cfg.k; ++t) {
       const CounterRng rng_v = rng(2 * t - 1), rng_h = rng(2 * t);
       VisibleOutputs vis{v_neg};
       vis.rng = (cfg.persistent || cfg.sample_visible) ? &rng_v : nullptr;
       vis.reference = (!cfg.persistent && t == 1) ? v0 : nullptr;
-      vis.binary_input = sparse_visible_input(h_current, n_neg);
       const double err = visible_pass(m, h_current, n_neg, vis, nt);
       if (vis.reference) {
         recon_sum += err;
@@ -325,16 +386,12 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
       hid.samples = cfg.persistent && last ? state.chain_hidden
                     : last                 ? nullptr
                                            : h_samples.data();
-      if (vis.rng) {
-        hid.binary_input = sparse_hidden_input(v_neg, n_neg);
-        hid.transposed_W = wt.data();
-      }
+      if (vis.rng) v_neg_ones = hid.binary_input = sparse_rows(v_neg_rows, v_neg, n_neg);
       hidden_pass(m, v_neg, n_neg, hid, nt);
       h_current = h_samples.data();
     }
 
     // Update. velocity = momentum * velocity + lr * (gradient - decay * W - sparsity penalty).
-    const float lr = cfg.learning_rate, mom = cfg.momentum;
     const std::int64_t K = b + n_neg;
     parallel_for(threads_for(K * V, nt), unit_blocks(V), [&](std::int64_t blk) {
       const Range cols = block_range(V, unit_blocks(V), blk);
@@ -360,38 +417,48 @@ EpochStats train_epoch(const Model& m, TrainState& state, const TrainConfig& cfg
       }
     });
     parallel_for(threads_for(K * H * V, nt), unit_blocks(H), [&](std::int64_t blk) {
-      const Range rows = block_range(H, unit_blocks(H), blk);
-      const std::int64_t width = rows.end - rows.begin;
+      const Range units = block_range(H, unit_blocks(H), blk);
+      const std::int64_t width = units.end - units.begin;
       if (width <= 0) return;
-      float* vel = state.velocity_W + rows.begin * V;
-      blas::sgemm(Op::T, Op::N, width, V, K, lr, h_stack.data() + rows.begin, H, v_stack.data(), V,
-                  mom, vel, V);
       // Bias gradients: column sums of the stacked, pre-scaled hidden statistics.
       std::vector<double> grad_c(width, 0.0), mean_h0(width, 0.0);
       for (std::int64_t r = 0; r < K; ++r) {
-        const float* row = h_stack.data() + r * H + rows.begin;
+        const float* row = h_stack.data() + r * H + units.begin;
         for (std::int64_t j = 0; j < width; ++j) grad_c[j] += row[j];
         if (r + 1 == b) std::copy(grad_c.begin(), grad_c.end(), mean_h0.begin());
       }
-      const float decay_step = lr * cfg.weight_decay;
       for (std::int64_t j = 0; j < width; ++j) {
-        const std::int64_t unit = rows.begin + j;
-        float penalty = 0.0f;
+        const std::int64_t unit = units.begin + j;
+        float unit_penalty = 0.0f;
         if (cfg.use_sparsity) {
           float& q = state.hidden_mean[unit];
           q = cfg.sparsity_decay * q + (1.0f - cfg.sparsity_decay) * static_cast<float>(mean_h0[j]);
-          penalty = cfg.sparsity_cost * (q - cfg.sparsity_target);
+          unit_penalty = cfg.sparsity_cost * (q - cfg.sparsity_target);
+          penalty[unit] = lr * unit_penalty;
         }
         state.velocity_c[unit] =
-            mom * state.velocity_c[unit] + lr * (static_cast<float>(grad_c[j]) - penalty);
+            mom * state.velocity_c[unit] + lr * (static_cast<float>(grad_c[j]) - unit_penalty);
         m.c[unit] += state.velocity_c[unit];
-        rowops::momentum_step(m.W + unit * V, vel + j * V, mean_v0.data(), decay_step, lr * penalty,
-                            V);
       }
-      if (!wt.empty()) transpose_rows(m, rows.begin, rows.end, wt.data());
+      if (direct) {
+        add_gradient(m.W, 1.0f, units.begin, width);
+        return;
+      }
+      add_gradient(vel_W, mom, units.begin, width);
+      const float* unit_penalties = cfg.use_sparsity ? penalty.data() + units.begin : nullptr;
+      for (std::int64_t i = 0; i < V; ++i) {
+        rowops::momentum_step(m.W + i * H + units.begin, vel_W + i * H + units.begin, decay_step,
+                              unit_penalties, mean_v0[i], width);
+      }
     });
     ++state.step;
     ++stats.n_batches;
+  }
+  if (direct && stats.n_batches > 0) {
+    parallel_for(threads_for((b + n_neg) * H * V, nt), unit_blocks(H), [&](std::int64_t blk) {
+      const Range units = block_range(H, unit_blocks(H), blk);
+      if (units.end > units.begin) add_gradient(vel_W, 0.0f, units.begin, units.end - units.begin);
+    });
   }
   stats.reconstruction_error = recon_rows ? recon_sum / (static_cast<double>(recon_rows) * V) : 0.0;
   stats.free_energy = fe_rows ? free_energy_sum / static_cast<double>(fe_rows) : 0.0;
@@ -437,9 +504,7 @@ void pseudo_likelihood(const Model& m, const DataView& data, double* out, int n_
   const std::int64_t V = m.n_visible, H = m.n_hidden;
   // W^T so that flipping visible unit i reads one contiguous row.
   std::vector<float> wt(V * H);
-  parallel_for(n_threads, V, [&](std::int64_t i) {
-    for (std::int64_t j = 0; j < H; ++j) wt[i * H + j] = m.W[j * V + i];
-  });
+  transpose(m.W, H, V, wt.data(), n_threads);
   const std::int64_t n_chunks = (data.rows + kChunkRows - 1) / kChunkRows;
   parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
     const std::int64_t first = chunk * kChunkRows, rows = std::min(kChunkRows, data.rows - first);

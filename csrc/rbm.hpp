@@ -29,7 +29,10 @@ struct DataView {
 
 // Views of the parameters, updated in place.
 struct Model {
-  float* W = nullptr;  // n_hidden x n_visible
+  // n_hidden x n_visible row-major (the API's layout), or n_visible x n_hidden when
+  // visible_major: train_epoch's working copy, in which a binary visible row selects whole rows.
+  float* W = nullptr;
+  bool visible_major = false;
   float* a = nullptr;  // n_visible
   float* c = nullptr;  // n_hidden
   std::int64_t n_visible = 0, n_hidden = 0;

@@ -45,12 +45,20 @@ FASTINIT_CLONES float squared_distance(const float* x, const float* y, std::int6
   return sum;
 }
 
-FASTINIT_CLONES void momentum_step(float* w, float* velocity, const float* mean_v0,
-                                   float decay_step, float penalty_step, std::int64_t n) {
+FASTINIT_CLONES void momentum_step(float* w, float* velocity, float decay_step,
+                                   const float* penalty, float penalty_scale, std::int64_t n) {
+  if (penalty) {
 #pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) {
-    velocity[i] -= decay_step * w[i] + penalty_step * mean_v0[i];
-    w[i] += velocity[i];
+    for (std::int64_t j = 0; j < n; ++j) {
+      velocity[j] -= decay_step * w[j] + penalty_scale * penalty[j];
+      w[j] += velocity[j];
+    }
+    return;
+  }
+#pragma omp simd
+  for (std::int64_t j = 0; j < n; ++j) {
+    velocity[j] -= decay_step * w[j];
+    w[j] += velocity[j];
   }
 }
 

@@ -27,8 +27,9 @@ void scale(float* x, float s, std::int64_t n);
 // sum_j (x_j - y_j)^2.
 float squared_distance(const float* x, const float* y, std::int64_t n);
 
-// velocity <- velocity - decay_step w - penalty_step mean_v0; w <- w + velocity.
-void momentum_step(float* w, float* velocity, const float* mean_v0, float decay_step,
-                   float penalty_step, std::int64_t n);
+// velocity <- velocity - decay_step w - penalty_scale penalty; w <- w + velocity. penalty may
+// be null (no sparsity target).
+void momentum_step(float* w, float* velocity, float decay_step, const float* penalty,
+                   float penalty_scale, std::int64_t n);
 
 }  // namespace fastinit::rowops

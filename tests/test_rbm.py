@@ -520,6 +520,57 @@ def test_epochs_match_reference_with_threads_shuffle_and_ragged_batches(
         assert rbm.persistent_hidden_.shape == (n_chains or B, H)
 
 
+@pytest.fixture
+def always_sparse():
+    """Force the row-sum path for every binary operand (the density threshold above 1)."""
+    previous = _core.sparse_density_threshold(1.01)
+    yield
+    _core.sparse_density_threshold(previous)
+
+
+@pytest.mark.parametrize("persistent, sample_visible, k, momentum, weight_decay, sparsity", [
+    (False, False, 2, 0.6, 0.001, (0.2, 0.3, 0.8)),  # data rows sparse, mean-field negatives
+    (False, True, 1, 0.0, 0.0, None),  # both phases sparse, gradient straight into W
+    (True, True, 1, 0.0, 0.0, None),  # scikit-learn's PCD-1 setting
+    (True, True, 1, 0.5, 0.0, None),  # both phases sparse, into the velocity
+])  # fmt: skip
+def test_row_updates_of_sparse_binary_batches_match_reference(
+    always_sparse, persistent, sample_visible, k, momentum, weight_decay, sparsity
+):
+    """Sparse binary batches take row sums for v W and row updates for the weight gradient;
+    without momentum, decay or sparsity penalty the gradient goes straight into W and the
+    velocity is set from the last mini-batch. All of it must equal the float64 reference over
+    epochs of several (ragged) mini-batches on two threads, velocity included."""
+    rng = np.random.default_rng(7)
+    N, B, V, H = 23, 10, 70, 150
+    X = (rng.random((N, V)) < 0.12).astype(np.float32)
+    params = dict(batch_size=B, shuffle=True, momentum=momentum, learning_rate=0.05,
+                  weight_decay=weight_decay, k=k, persistent=persistent,
+                  sample_visible=sample_visible, random_state=3, n_jobs=2)  # fmt: skip
+    if persistent:
+        params["n_chains"] = 13
+    if sparsity is not None:
+        params.update(sparsity_target=sparsity[0], sparsity_cost=sparsity[1],
+                      sparsity_decay=sparsity[2])  # fmt: skip
+    rbm = _reference_model(rng, "bernoulli", V, H, **params)
+    state = state_of(rbm)
+    for epoch in range(2):
+        order = _core.epoch_order(rbm._key, epoch, N)
+        step0 = rbm._step
+        for i, start in enumerate(range(0, N, B)):
+            state, info = reference_step(
+                state, X[order[start : start + B]], key=rbm._key, step=step0 + i, k=k,
+                persistent=persistent, learning_rate=0.05, momentum=momentum,
+                weight_decay=weight_decay, sparsity=sparsity, sample_visible=sample_visible,
+                batch_index=i,
+            )  # fmt: skip
+            assert info["margin"] > SAMPLE_MARGIN
+        rbm.partial_fit(X)
+        names = ["W", "a", "c", "vW", "va", "vc"] + (["q"] if sparsity else [])
+        names += ["chain"] if persistent else []
+        assert_state_close(state_of(rbm), state, names, rtol=1e-4, atol=1e-5)
+
+
 def test_hinton_momentum_schedule_and_auto_learning_rate():
     """momentum="hinton" is 0.5 for passes 1-5 and 0.9 after; learning_rate="auto" is 0.1
     (Bernoulli) and 0.01 (Gaussian)."""
@@ -806,6 +857,24 @@ def test_sparse_binary_path_matches_the_dense_path(persistent):
     np.testing.assert_allclose(sparse.components_, dense.components_, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(sparse.intercept_hidden_, dense.intercept_hidden_, atol=1e-5)
     np.testing.assert_allclose(sparse.intercept_visible_, dense.intercept_visible_, atol=1e-5)
+
+
+@pytest.mark.parametrize("column", [0, 15, 16, 190, 199])
+def test_sparse_path_refuses_batches_that_are_not_binary(always_sparse, column):
+    """One entry strictly between 0 and 1, anywhere in a row (vector body or tail of the
+    scan), sends the batch to the dense products: with one in every mini-batch the model
+    equals the all-dense one bit for bit."""
+    rng = np.random.default_rng(5)
+    X = (rng.random((60, 200)) < 0.12).astype(np.float32)
+    X[[5, 37, 59], column] = 0.5  # one row of each mini-batch of 20
+    params = dict(n_iter=2, batch_size=20, shuffle=False, random_state=1, n_jobs=2)
+    forced_sparse = RBM(200, 40, **params).fit(X)
+    previous = _core.sparse_density_threshold(0.0)
+    try:
+        dense = RBM(200, 40, **params).fit(X)
+    finally:
+        _core.sparse_density_threshold(previous)
+    assert_models_identical(forced_sparse, dense)
 
 
 def test_seeds(digits):
