@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 #include <numeric>
+#include <stdexcept>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -23,10 +24,6 @@ std::atomic<double> g_sparse_density{0.25};
 using Vec16 = float __attribute__((vector_size(64)));
 #define FASTINIT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
-// Strips of 64 columns: four zmm accumulators (or table rows held) in registers.
-constexpr std::int64_t kStrip = 64;
-constexpr std::int64_t kVecs = kStrip / 16;
-
 [[gnu::always_inline]] inline Vec16 load(const float* p) {
   Vec16 x;
   std::memcpy(&x, p, sizeof x);
@@ -34,57 +31,74 @@ constexpr std::int64_t kVecs = kStrip / 16;
 }
 [[gnu::always_inline]] inline void store(float* p, Vec16 x) { std::memcpy(p, &x, sizeof x); }
 
+// Columns are processed in strips of 64 (four vectors held in registers), then of 16, then one
+// by one: hidden-unit blocks are 16-aligned, so only a layer's last block has a scalar rest.
+constexpr std::int64_t kStrip = 64;
+
 // One output row's strip is accumulated in registers over the table rows it selects, so the
 // output is written once. (Listing the ones per column instead, and adding each table row to
 // the outputs that select it, measured no faster: Zen 4 is then bound by the output stores.)
-FASTINIT_CLONES void gather_strip(const float* table, std::int64_t ld, const std::int32_t* index,
-                                  std::int64_t count, float* out) {
+template <int kVecs>
+[[gnu::always_inline]] inline void gather_vectors(const float* table, std::int64_t ld,
+                                                  const std::int32_t* index, std::int64_t count,
+                                                  float* out) {
   Vec16 acc[kVecs] = {};
   for (std::int64_t n = 0; n < count; ++n) {
     const float* row = table + static_cast<std::int64_t>(index[n]) * ld;
-    for (std::int64_t q = 0; q < kVecs; ++q) acc[q] += load(row + 16 * q);
+    for (int q = 0; q < kVecs; ++q) acc[q] += load(row + 16 * q);
   }
-  for (std::int64_t q = 0; q < kVecs; ++q) store(out + 16 * q, acc[q]);
+  for (int q = 0; q < kVecs; ++q) store(out + 16 * q, acc[q]);
 }
 
-FASTINIT_CLONES void gather_tail(const float* table, std::int64_t ld, const std::int32_t* index,
-                                 std::int64_t count, std::int64_t width, float* out) {
-  std::fill(out, out + width, 0.0f);
+FASTINIT_CLONES void gather_row(const float* table, std::int64_t ld, const std::int32_t* index,
+                                std::int64_t count, std::int64_t width, float* out) {
+  std::int64_t j = 0;
+  for (; j + kStrip <= width; j += kStrip) gather_vectors<kStrip / 16>(table + j, ld, index, count, out + j);
+  for (; j + 16 <= width; j += 16) gather_vectors<1>(table + j, ld, index, count, out + j);
+  if (j == width) return;
+  std::fill(out + j, out + width, 0.0f);
   for (std::int64_t n = 0; n < count; ++n) {
     const float* row = table + static_cast<std::int64_t>(index[n]) * ld;
-#pragma omp simd
-    for (std::int64_t j = 0; j < width; ++j) out[j] += row[j];
+    for (std::int64_t c = j; c < width; ++c) out[c] += row[c];
   }
 }
 
 // For each column k with ones: the strip of table row k is held in registers while the scaled
 // value strips of the rows that select it are added, then written once.
-FASTINIT_CLONES void scatter_strip(const float* values, std::int64_t ld_values, float alpha,
-                                   const std::int32_t* start, const std::int32_t* rows,
-                                   std::int64_t cols, float* table, std::int64_t ld) {
+template <int kVecs>
+[[gnu::always_inline]] inline void scatter_vectors(const std::int32_t* start,
+                                                   const std::int32_t* rows, const float* values,
+                                                   std::int64_t ld_values, float alpha,
+                                                   std::int64_t cols, float* table,
+                                                   std::int64_t ld) {
   for (std::int64_t k = 0; k < cols; ++k) {
     if (start[k] == start[k + 1]) continue;
     float* t = table + k * ld;
     Vec16 acc[kVecs];
-    for (std::int64_t q = 0; q < kVecs; ++q) acc[q] = load(t + 16 * q);
+    for (int q = 0; q < kVecs; ++q) acc[q] = load(t + 16 * q);
     for (std::int32_t n = start[k]; n < start[k + 1]; ++n) {
       const float* src = values + static_cast<std::int64_t>(rows[n]) * ld_values;
-      for (std::int64_t q = 0; q < kVecs; ++q) acc[q] += alpha * load(src + 16 * q);
+      for (int q = 0; q < kVecs; ++q) acc[q] += alpha * load(src + 16 * q);
     }
-    for (std::int64_t q = 0; q < kVecs; ++q) store(t + 16 * q, acc[q]);
+    for (int q = 0; q < kVecs; ++q) store(t + 16 * q, acc[q]);
   }
 }
 
-FASTINIT_CLONES void scatter_tail(const float* values, std::int64_t ld_values, float alpha,
-                                  const std::int32_t* start, const std::int32_t* rows,
-                                  std::int64_t cols, std::int64_t width, float* table,
-                                  std::int64_t ld) {
+FASTINIT_CLONES void scatter_columns(const std::int32_t* start, const std::int32_t* rows,
+                                     const float* values, std::int64_t ld_values, float alpha,
+                                     std::int64_t cols, std::int64_t width, float* table,
+                                     std::int64_t ld) {
+  std::int64_t j = 0;
+  for (; j + kStrip <= width; j += kStrip)
+    scatter_vectors<kStrip / 16>(start, rows, values + j, ld_values, alpha, cols, table + j, ld);
+  for (; j + 16 <= width; j += 16)
+    scatter_vectors<1>(start, rows, values + j, ld_values, alpha, cols, table + j, ld);
+  if (j == width) return;
   for (std::int64_t k = 0; k < cols; ++k) {
     float* t = table + k * ld;
     for (std::int32_t n = start[k]; n < start[k + 1]; ++n) {
       const float* src = values + static_cast<std::int64_t>(rows[n]) * ld_values;
-#pragma omp simd
-      for (std::int64_t j = 0; j < width; ++j) t[j] += alpha * src[j];
+      for (std::int64_t c = j; c < width; ++c) t[c] += alpha * src[c];
     }
   }
 }
@@ -182,46 +196,43 @@ bool BinaryRows::build(const float* x, std::int64_t rows, std::int64_t cols, int
   const std::int64_t ones = std::accumulate(row_counts_.begin(), row_counts_.end(), std::int64_t{0});
   if (static_cast<double>(ones) >= limit) return false;
 
-  col_start_.assign(static_cast<std::size_t>(cols + 1), 0);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::int32_t* index = row_index_.data() + r * cols;
-    for (std::int64_t n = 0; n < row_counts_[r]; ++n) ++col_start_[index[n] + 1];
-  }
-  std::partial_sum(col_start_.begin(), col_start_.end(), col_start_.begin());
-  col_rows_.resize(static_cast<std::size_t>(ones));
-  std::vector<std::int32_t> fill(col_start_.begin(), col_start_.end() - 1);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::int32_t* index = row_index_.data() + r * cols;
-    for (std::int64_t n = 0; n < row_counts_[r]; ++n)
-      col_rows_[fill[index[n]]++] = static_cast<std::int32_t>(r);
-  }
   return true;
 }
 
 void BinaryRows::gather_sum(const float* table, std::int64_t ld, std::int64_t col0,
                             std::int64_t width, float* out, std::int64_t ld_out) const {
   for (std::int64_t r = 0; r < rows_; ++r) {
-    const std::int32_t* index = row_index_.data() + r * cols_;
-    const std::int64_t count = row_counts_[r];
-    float* dst = out + r * ld_out;
-    std::int64_t j = 0;
-    for (; j + kStrip <= width; j += kStrip) gather_strip(table + col0 + j, ld, index, count, dst + j);
-    if (j < width) gather_tail(table + col0 + j, ld, index, count, width - j, dst + j);
+    gather_row(table + col0, ld, row_index_.data() + r * cols_, row_counts_[r], width,
+               out + r * ld_out);
   }
+}
+
+void BinaryRows::list_columns(const BinaryRows* then) {
+  if (then && then->cols_ != cols_) throw std::invalid_argument("list_columns: column counts differ");
+  col_start_.assign(static_cast<std::size_t>(cols_ + 1), 0);
+  // Counting sort of the (row, column) pairs by column; rows stay in increasing order.
+  const auto for_each_one = [&](auto&& fn) {
+    for (const BinaryRows* m : {static_cast<const BinaryRows*>(this), then}) {
+      if (!m) continue;
+      const std::int64_t offset = m == this ? 0 : rows_;
+      for (std::int64_t r = 0; r < m->rows_; ++r) {
+        const std::int32_t* index = m->row_index_.data() + r * cols_;
+        for (std::int64_t n = 0; n < m->row_counts_[r]; ++n) fn(offset + r, index[n]);
+      }
+    }
+  };
+  for_each_one([&](std::int64_t, std::int32_t k) { ++col_start_[k + 1]; });
+  std::partial_sum(col_start_.begin(), col_start_.end(), col_start_.begin());
+  col_rows_.resize(static_cast<std::size_t>(col_start_.back()));
+  std::vector<std::int32_t> fill(col_start_.begin(), col_start_.end() - 1);
+  for_each_one([&](std::int64_t r, std::int32_t k) { col_rows_[fill[k]++] = static_cast<std::int32_t>(r); });
 }
 
 void BinaryRows::scatter_add(const float* values, std::int64_t ld_values, std::int64_t col0,
                              std::int64_t width, float alpha, float* table,
                              std::int64_t ld) const {
-  const std::int32_t* start = col_start_.data();
-  const std::int32_t* rows = col_rows_.data();
-  std::int64_t j = 0;
-  for (; j + kStrip <= width; j += kStrip)
-    scatter_strip(values + col0 + j, ld_values, alpha, start, rows, cols_, table + col0 + j, ld);
-  if (j < width) {
-    scatter_tail(values + col0 + j, ld_values, alpha, start, rows, cols_, width - j,
-                 table + col0 + j, ld);
-  }
+  scatter_columns(col_start_.data(), col_rows_.data(), values + col0, ld_values, alpha, cols_,
+                  width, table + col0, ld);
 }
 
 }  // namespace fastinit

@@ -31,9 +31,13 @@ class BinaryRows {
   void gather_sum(const float* table, std::int64_t ld, std::int64_t col0, std::int64_t width,
                   float* out, std::int64_t ld_out) const;
 
+  // List the ones per column, of this matrix x or of the stacked [x; y] when `then` (y) is
+  // given: the index scatter_add reads. Call after build (and after then->build).
+  void list_columns(const BinaryRows* then = nullptr);
+
   // The transpose: table[k * ld + col0 : + width] += alpha * values[r * ld_values + col0 : + width]
-  // for every one k of every row r (in increasing r), i.e. table += alpha * x^T values on that
-  // column range.
+  // for every one k of every row r of the listed matrix (in increasing r), i.e.
+  // table += alpha * x^T values on that column range, each table row read and written once.
   void scatter_add(const float* values, std::int64_t ld_values, std::int64_t col0,
                    std::int64_t width, float alpha, float* table, std::int64_t ld) const;
 
@@ -41,7 +45,8 @@ class BinaryRows {
   std::int64_t rows_ = 0, cols_ = 0;
   std::vector<std::int64_t> row_counts_;  // ones per row
   std::vector<std::int32_t> row_index_;   // row r's ones at [r * cols_, r * cols_ + row_counts_[r])
-  std::vector<std::int32_t> col_start_;   // column k's rows at col_rows_[col_start_[k] ... [k + 1])
+  // From list_columns: column k's rows at col_rows_[col_start_[k] ... col_start_[k + 1]).
+  std::vector<std::int32_t> col_start_;
   std::vector<std::int32_t> col_rows_;
 };
 

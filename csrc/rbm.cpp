@@ -65,6 +65,9 @@ struct HiddenOutputs {
   double* softplus_sum = nullptr;  // rows: sum_j softplus(pre_j), optional
   // Binary input: pre = sums of the rows of W it selects instead of sgemm (visible-major W only).
   const BinaryRows* binary_input = nullptr;
+  // Called with (first unit, width) once a block of units is final, on the block's thread, while
+  // its columns of W are still in cache.
+  const std::function<void(std::int64_t, std::int64_t)>* after_block = nullptr;
 };
 
 // h-side of one Gibbs half-step: pre = v W^T + c, then sigmoid, sampling and free-energy terms
@@ -100,6 +103,7 @@ void hidden_pass(const Model& m, const float* v, std::int64_t rows, const Hidden
       }
       if (out.probability_scale != 1.0f) rowops::scale(p, out.probability_scale, width);
     }
+    if (out.after_block) (*out.after_block)(cols.begin, width);
   });
   if (out.softplus_sum) {
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -316,9 +320,78 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     } else {
       scale_columns(target, V, H, j0, width, beta);
     }
+    // Both phases sparse: one pass over the stacked [v0; v_k] (columns listed before the update).
     if (v0_ones) v0_ones->scatter_add(ph0, H, j0, width, lr, target, H);
-    if (v_neg_ones) v_neg_ones->scatter_add(ph_neg, H, j0, width, lr, target, H);
+    else v_neg_ones->scatter_add(ph_neg, H, j0, width, lr, target, H);
   };
+
+  // Visible biases: a += momentum * velocity_a + lr * (mean v0 - mean v_k); keeps mean v0.
+  const auto update_visible_biases = [&] {
+    const float* v0 = v_stack.data();
+    const float* v_neg = v0 + b * V;
+    parallel_for(threads_for((b + n_neg) * V, nt), unit_blocks(V), [&](std::int64_t blk) {
+      const Range cols = block_range(V, unit_blocks(V), blk);
+      const std::int64_t width = cols.end - cols.begin;
+      // Column sums row by row, so that the reads are contiguous and the loop vectorizes.
+      std::vector<double> pos(width, 0.0), neg(width, 0.0);
+      for (std::int64_t r = 0; r < b; ++r) {
+        const float* row = v0 + r * V + cols.begin;
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) pos[j] += row[j];
+      }
+      for (std::int64_t r = 0; r < n_neg; ++r) {
+        const float* row = v_neg + r * V + cols.begin;
+#pragma omp simd
+        for (std::int64_t j = 0; j < width; ++j) neg[j] += row[j];
+      }
+      for (std::int64_t j = 0; j < width; ++j) {
+        const std::int64_t i = cols.begin + j;
+        mean_v0[i] = static_cast<float>(pos[j] / b);
+        const float grad = static_cast<float>(pos[j] / b - neg[j] / n_neg);
+        state.velocity_a[i] = mom * state.velocity_a[i] + lr * grad;
+        m.a[i] += state.velocity_a[i];
+      }
+    });
+  };
+
+  // Hidden biases and the columns [j0, j0 + width) of W: velocity = momentum * velocity +
+  // lr * (gradient - decay * W - sparsity penalty); W += velocity. Runs on each block of hidden
+  // units as soon as the last negative phase has finished it, while its columns are in cache.
+  const std::function<void(std::int64_t, std::int64_t)> update_hidden_block =
+      [&](std::int64_t j0, std::int64_t width) {
+        const std::int64_t K = b + n_neg;
+        // Bias gradients: column sums of the stacked, pre-scaled hidden statistics.
+        std::vector<double> grad_c(width, 0.0), mean_h0(width, 0.0);
+        for (std::int64_t r = 0; r < K; ++r) {
+          const float* row = h_stack.data() + r * H + j0;
+          for (std::int64_t j = 0; j < width; ++j) grad_c[j] += row[j];
+          if (r + 1 == b) std::copy(grad_c.begin(), grad_c.end(), mean_h0.begin());
+        }
+        for (std::int64_t j = 0; j < width; ++j) {
+          const std::int64_t unit = j0 + j;
+          float unit_penalty = 0.0f;
+          if (cfg.use_sparsity) {
+            float& q = state.hidden_mean[unit];
+            q = cfg.sparsity_decay * q +
+                (1.0f - cfg.sparsity_decay) * static_cast<float>(mean_h0[j]);
+            unit_penalty = cfg.sparsity_cost * (q - cfg.sparsity_target);
+            penalty[unit] = lr * unit_penalty;
+          }
+          state.velocity_c[unit] =
+              mom * state.velocity_c[unit] + lr * (static_cast<float>(grad_c[j]) - unit_penalty);
+          m.c[unit] += state.velocity_c[unit];
+        }
+        if (direct) {
+          add_gradient(m.W, 1.0f, j0, width);
+          return;
+        }
+        add_gradient(vel_W, mom, j0, width);
+        const float* unit_penalties = cfg.use_sparsity ? penalty.data() + j0 : nullptr;
+        for (std::int64_t i = 0; i < V; ++i) {
+          rowops::momentum_step(m.W + i * H + j0, vel_W + i * H + j0, decay_step, unit_penalties,
+                                mean_v0[i], width);
+        }
+      };
 
   EpochStats stats;
   double recon_sum = 0.0, free_energy_sum = 0.0;
@@ -387,70 +460,17 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
                     : last                 ? nullptr
                                            : h_samples.data();
       if (vis.rng) v_neg_ones = hid.binary_input = sparse_rows(v_neg_rows, v_neg, n_neg);
+      if (last) {
+        // The update rides on the last hidden pass (see update_hidden_block).
+        update_visible_biases();
+        if (v0_ones) v0_rows.list_columns(v_neg_ones);
+        else if (v_neg_ones) v_neg_rows.list_columns();
+        hid.after_block = &update_hidden_block;
+      }
       hidden_pass(m, v_neg, n_neg, hid, nt);
       h_current = h_samples.data();
     }
 
-    // Update. velocity = momentum * velocity + lr * (gradient - decay * W - sparsity penalty).
-    const std::int64_t K = b + n_neg;
-    parallel_for(threads_for(K * V, nt), unit_blocks(V), [&](std::int64_t blk) {
-      const Range cols = block_range(V, unit_blocks(V), blk);
-      const std::int64_t width = cols.end - cols.begin;
-      // Column sums row by row, so that the reads are contiguous and the loop vectorizes.
-      std::vector<double> pos(width, 0.0), neg(width, 0.0);
-      for (std::int64_t r = 0; r < b; ++r) {
-        const float* row = v0 + r * V + cols.begin;
-#pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) pos[j] += row[j];
-      }
-      for (std::int64_t r = 0; r < n_neg; ++r) {
-        const float* row = v_neg + r * V + cols.begin;
-#pragma omp simd
-        for (std::int64_t j = 0; j < width; ++j) neg[j] += row[j];
-      }
-      for (std::int64_t j = 0; j < width; ++j) {
-        const std::int64_t i = cols.begin + j;
-        mean_v0[i] = static_cast<float>(pos[j] / b);
-        const float grad = static_cast<float>(pos[j] / b - neg[j] / n_neg);
-        state.velocity_a[i] = mom * state.velocity_a[i] + lr * grad;
-        m.a[i] += state.velocity_a[i];
-      }
-    });
-    parallel_for(threads_for(K * H * V, nt), unit_blocks(H), [&](std::int64_t blk) {
-      const Range units = block_range(H, unit_blocks(H), blk);
-      const std::int64_t width = units.end - units.begin;
-      if (width <= 0) return;
-      // Bias gradients: column sums of the stacked, pre-scaled hidden statistics.
-      std::vector<double> grad_c(width, 0.0), mean_h0(width, 0.0);
-      for (std::int64_t r = 0; r < K; ++r) {
-        const float* row = h_stack.data() + r * H + units.begin;
-        for (std::int64_t j = 0; j < width; ++j) grad_c[j] += row[j];
-        if (r + 1 == b) std::copy(grad_c.begin(), grad_c.end(), mean_h0.begin());
-      }
-      for (std::int64_t j = 0; j < width; ++j) {
-        const std::int64_t unit = units.begin + j;
-        float unit_penalty = 0.0f;
-        if (cfg.use_sparsity) {
-          float& q = state.hidden_mean[unit];
-          q = cfg.sparsity_decay * q + (1.0f - cfg.sparsity_decay) * static_cast<float>(mean_h0[j]);
-          unit_penalty = cfg.sparsity_cost * (q - cfg.sparsity_target);
-          penalty[unit] = lr * unit_penalty;
-        }
-        state.velocity_c[unit] =
-            mom * state.velocity_c[unit] + lr * (static_cast<float>(grad_c[j]) - unit_penalty);
-        m.c[unit] += state.velocity_c[unit];
-      }
-      if (direct) {
-        add_gradient(m.W, 1.0f, units.begin, width);
-        return;
-      }
-      add_gradient(vel_W, mom, units.begin, width);
-      const float* unit_penalties = cfg.use_sparsity ? penalty.data() + units.begin : nullptr;
-      for (std::int64_t i = 0; i < V; ++i) {
-        rowops::momentum_step(m.W + i * H + units.begin, vel_W + i * H + units.begin, decay_step,
-                              unit_penalties, mean_v0[i], width);
-      }
-    });
     ++state.step;
     ++stats.n_batches;
   }
