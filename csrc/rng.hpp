@@ -42,6 +42,11 @@ inline float uint_to_unit_float(std::uint32_t u) {
   return static_cast<float>(u >> 8) * (1.0f / 16777216.0f);
 }
 
+// Uniforms of n_blocks consecutive blocks: out[4 b + w] = word w of block (first[0] + b, first[1],
+// first[2], first[3]) as uint_to_unit_float. Vectorized across blocks (rng.cpp).
+void philox_uniform_blocks(const Philox4x32Ctr& first, Philox4x32Key key, std::int64_t n_blocks,
+                           float* out);
+
 // A stream of random numbers addressed as a matrix: number (row, col) of stream `stream`.
 // Counter layout: {col / 4, row, stream low word, stream high word}; one Philox call gives
 // four consecutive columns.
@@ -61,6 +66,15 @@ class CounterRng {
   // Uniform floats for columns [col0, col1) of `row`; col0 need not be a multiple of 4.
   void uniform_row(std::uint64_t row, std::int64_t col0, std::int64_t col1, float* out) const {
     std::int64_t col = col0;
+    // Whole blocks in the middle go through the vectorized generator.
+    const std::int64_t first_block = (col0 + 3) / 4, end_block = col1 / 4;
+    if (end_block - first_block >= 16) {
+      for (; col < 4 * first_block; ++col) out[col - col0] = uint_to_unit_float(block(row, col / 4)[col % 4]);
+      philox_uniform_blocks({static_cast<std::uint32_t>(first_block), static_cast<std::uint32_t>(row),
+                             stream_lo_, stream_hi_},
+                            key_, end_block - first_block, out + (col - col0));
+      col = 4 * end_block;
+    }
     while (col < col1) {
       const Philox4x32Ctr r = block(row, static_cast<std::uint64_t>(col / 4));
       for (std::int64_t lane = col % 4; lane < 4 && col < col1; ++lane, ++col) {

@@ -74,10 +74,11 @@ def _reference_block(key, stream, row, block):
 def test_random_matrix_uniform_layout(key):
     """Uniform (row, col) of a stream is word col % 4 of block col // 4, top 24 bits / 2^24."""
     stream = _core.train_stream(7, 3)
-    U = _core.random_matrix(key, stream, 3, 11)
-    assert U.dtype == np.float32 and U.shape == (3, 11)
+    # 150 columns: the vectorized generator's groups of 16 blocks and the scalar rest.
+    U = _core.random_matrix(key, stream, 3, 150)
+    assert U.dtype == np.float32 and U.shape == (3, 150)
     for r in range(3):
-        for c in range(11):
+        for c in range(150):
             word = _reference_block(key, stream, r, c // 4)[c % 4]
             assert U[r, c] == np.float32((word >> 8) / 2.0**24)
 
