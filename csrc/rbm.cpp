@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "binary.hpp"
@@ -119,6 +120,8 @@ struct VisibleOutputs {
   const CounterRng* rng = nullptr;  // sample when set
   std::int64_t rng_row0 = 0;
   const float* reference = nullptr;  // rows x V: accumulate |mean - reference|^2 when set
+  // Binary h: sums of the rows of W it selects instead of sgemm (hidden-major W only).
+  const BinaryRows* binary_input = nullptr;
 };
 
 // v-side of one Gibbs half-step: mean = h W + a (through the sigmoid for Bernoulli units),
@@ -133,7 +136,9 @@ double visible_pass(const Model& m, const float* h, std::int64_t rows, const Vis
     const Range cols = block_range(V, n_blocks, b);
     const std::int64_t width = cols.end - cols.begin;
     if (width <= 0) return;
-    if (m.visible_major) {
+    if (out.binary_input) {
+      out.binary_input->gather_sum(m.W, V, cols.begin, width, out.values + cols.begin, V);
+    } else if (m.visible_major) {
       blas::sgemm(Op::N, Op::T, rows, width, H, 1.0f, h, H, m.W + cols.begin * H, H, 0.0f,
                   out.values + cols.begin, V);
     } else {
@@ -274,27 +279,41 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
   // gradient goes straight into W and the velocity is set once, from the last mini-batch.
   const bool direct = mom == 0.0f && cfg.weight_decay == 0.0f && !cfg.use_sparsity;
 
-  // Train on visible-major copies of W and its velocity: a binary visible row then selects
-  // whole rows, both in the hidden products and in the weight gradient.
-  TransposedCopy weights(model.W, H, V, nt), velocity(state.velocity_W, H, V, nt);
-  Model m = model;
-  m.W = weights.data();
-  m.visible_major = true;
-  float* vel_W = velocity.data();
-
   const std::vector<std::int64_t> order = epoch_order(N, cfg.shuffle, state.key, epoch);
   // Positive and negative statistics are stacked so that a dense weight gradient is one
   // product: [v0 ; v_k]^T [ph0 / B ; -ph_k / N_neg].
   std::vector<float> v_stack((B + n_neg_max) * V), h_stack((B + n_neg_max) * H);
+
+  // The layout of W for this call. Sparse binary data (judged on the first mini-batch): train on
+  // visible-major copies of W and its velocity, in which a data row selects whole rows, for the
+  // hidden products and the weight gradient alike. Otherwise W stays hidden-major, where sparse
+  // sampled hidden states select rows of W for the visible products instead.
+  BinaryRows v0_rows, v_neg_rows, h_rows;
+  load_rows_parallel(data, order.data(), B, v_stack.data(), nt);
+  const bool visible_major =
+      model.visible == VisibleType::Bernoulli && v0_rows.build(v_stack.data(), B, V, nt);
+  std::optional<TransposedCopy> weights, velocity;
+  Model m = model;
+  float* vel_W = state.velocity_W;
+  if (visible_major) {
+    weights.emplace(model.W, H, V, nt);
+    velocity.emplace(state.velocity_W, H, V, nt);
+    m.W = weights->data();
+    m.visible_major = true;
+    vel_W = velocity->data();
+  }
+
   std::vector<float> h_samples(std::max(B, n_neg_max) * H);
   std::vector<float> v_recon(cfg.persistent ? B * V : 0);
   std::vector<double> softplus_sum(B);
   std::vector<float> mean_v0(V), penalty(cfg.use_sparsity ? H : 0);
-  // The ones of binary visible rows (data, sampled negatives) when sparse enough to pay.
-  BinaryRows v0_rows, v_neg_rows;
-  const auto sparse_rows = [&](BinaryRows& rows, const float* v, std::int64_t n) {
-    const bool sparse = m.visible == VisibleType::Bernoulli && rows.build(v, n, V, nt);
-    return sparse ? &rows : nullptr;
+  // The ones of binary rows when sparse enough to pay: visible rows (data, sampled negatives)
+  // in the visible-major layout, sampled hidden states in the hidden-major one.
+  const auto sparse_visible = [&](BinaryRows& rows, const float* v, std::int64_t n) {
+    return visible_major && rows.build(v, n, V, nt) ? &rows : nullptr;
+  };
+  const auto sparse_hidden = [&](const float* h, std::int64_t n) {
+    return !visible_major && h_rows.build(h, n, H, nt) ? &h_rows : nullptr;
   };
   // The current mini-batch, as the weight gradient reads it.
   std::int64_t b = 0, n_neg = 0;
@@ -307,6 +326,11 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     const float* v_neg = v0 + b * V;
     const float* ph0 = h_stack.data();
     const float* ph_neg = ph0 + b * H;
+    if (!visible_major) {
+      blas::sgemm(Op::T, Op::N, width, V, b + n_neg, lr, ph0 + j0, H, v0, V, beta,
+                  target + j0 * V, V);
+      return;
+    }
     if (!v0_ones && !v_neg_ones) {
       blas::sgemm(Op::T, Op::N, V, width, b + n_neg, lr, v0, V, ph0 + j0, H, beta, target + j0,
                   H);
@@ -386,6 +410,15 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
           return;
         }
         add_gradient(vel_W, mom, j0, width);
+        if (!visible_major) {
+          // Row j of W: the penalty is lr * penalty_j times the mean data row.
+          for (std::int64_t j = j0; j < j0 + width; ++j) {
+            rowops::momentum_step(m.W + j * V, vel_W + j * V, decay_step,
+                                  cfg.use_sparsity ? mean_v0.data() : nullptr,
+                                  cfg.use_sparsity ? penalty[j] : 0.0f, V);
+          }
+          return;
+        }
         const float* unit_penalties = cfg.use_sparsity ? penalty.data() + j0 : nullptr;
         for (std::int64_t i = 0; i < V; ++i) {
           rowops::momentum_step(m.W + i * H + j0, vel_W + i * H + j0, decay_step, unit_penalties,
@@ -426,7 +459,7 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     positive.samples = (!cfg.persistent || monitor) ? h_samples.data() : nullptr;
     positive.rng = &rng0;
     positive.softplus_sum = monitor ? softplus_sum.data() : nullptr;
-    v0_ones = positive.binary_input = sparse_rows(v0_rows, v0, b);
+    v0_ones = positive.binary_input = sparse_visible(v0_rows, v0, b);
     hidden_pass(m, v0, b, positive, nt);
     if (monitor) {
       for (std::int64_t r = 0; r < b; ++r) free_energy_sum -= softplus_sum[r];
@@ -437,6 +470,7 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     if (cfg.persistent && monitor) {
       VisibleOutputs recon{v_recon.data()};
       recon.reference = v0;
+      recon.binary_input = sparse_hidden(h_samples.data(), b);
       recon_sum += visible_pass(m, h_samples.data(), b, recon, nt);
       recon_rows += b;
     }
@@ -447,6 +481,7 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
       VisibleOutputs vis{v_neg};
       vis.rng = (cfg.persistent || cfg.sample_visible) ? &rng_v : nullptr;
       vis.reference = (!cfg.persistent && t == 1) ? v0 : nullptr;
+      vis.binary_input = sparse_hidden(h_current, n_neg);
       const double err = visible_pass(m, h_current, n_neg, vis, nt);
       if (vis.reference) {
         recon_sum += err;
@@ -459,7 +494,7 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
       hid.samples = cfg.persistent && last ? state.chain_hidden
                     : last                 ? nullptr
                                            : h_samples.data();
-      if (vis.rng) v_neg_ones = hid.binary_input = sparse_rows(v_neg_rows, v_neg, n_neg);
+      if (vis.rng) v_neg_ones = hid.binary_input = sparse_visible(v_neg_rows, v_neg, n_neg);
       if (last) {
         // The update rides on the last hidden pass (see update_hidden_block).
         update_visible_biases();
