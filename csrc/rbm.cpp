@@ -27,9 +27,16 @@ constexpr std::int64_t kChunkRows = 256;
 // shapes, so cutting per thread would make the model depend on n_jobs. Blocks of about 128
 // units keep each product efficient; an even count balances two threads.
 constexpr std::int64_t kBlockUnits = 128;
-inline std::int64_t unit_blocks(std::int64_t n) {
-  const std::int64_t blocks = (n + kBlockUnits - 1) / kBlockUnits;
+inline std::int64_t unit_blocks(std::int64_t n, std::int64_t block_units = kBlockUnits) {
+  const std::int64_t blocks = (n + block_units - 1) / block_units;
   return blocks <= 1 ? 1 : blocks + blocks % 2;
+}
+
+// Hidden-unit blocks of a pass over `rows` rows. With few rows OpenBLAS's small-matrix kernel
+// runs v W on 64-unit blocks at 1.6x the speed of 128-unit ones (10 x 784 x 500, one thread:
+// 77 vs 125 us); with many rows 128-unit blocks are 4-6 % faster.
+inline std::int64_t hidden_blocks(std::int64_t n_hidden, std::int64_t rows) {
+  return unit_blocks(n_hidden, rows <= 32 ? 64 : kBlockUnits);
 }
 
 template <class T>
@@ -76,7 +83,7 @@ struct HiddenOutputs {
 void hidden_pass(const Model& m, const float* v, std::int64_t rows, const HiddenOutputs& out,
                  int n_threads) {
   const std::int64_t H = m.n_hidden, V = m.n_visible;
-  const std::int64_t n_blocks = unit_blocks(H);
+  const std::int64_t n_blocks = hidden_blocks(H, rows);
   std::vector<double> partial(out.softplus_sum ? n_blocks * rows : 0, 0.0);
   parallel_for(threads_for(rows * H * V, n_threads), n_blocks, [&](std::int64_t b) {
     const Range cols = block_range(H, n_blocks, b);
