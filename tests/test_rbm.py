@@ -1198,13 +1198,17 @@ def test_verbose_progress(digits, capsys, monkeypatch):
 # ----------------------------------------------------------------------------- 8. Ctrl-C
 
 
-def test_ctrl_c_stops_the_fit_and_leaves_a_valid_model():
+@pytest.mark.parametrize("momentum, weight_decay", [(0.5, 2e-4), (0.0, 0.0)])
+def test_ctrl_c_stops_the_fit_and_leaves_a_valid_model(momentum, weight_decay):
     """SIGINT (simulated with _thread.interrupt_main) during fit: KeyboardInterrupt soon after,
-    the model holds exactly the last completed mini-batch, and training can go on."""
+    the model holds exactly the last completed mini-batch, and training can go on. Also without
+    momentum and decay, where the gradient goes straight into W and the velocity is only set
+    when the call ends (its value is checked against the NumPy reference in
+    test_row_updates_of_sparse_binary_batches_match_reference)."""
     rng = np.random.default_rng(0)
     X = (rng.random((20_000, 64)) < 0.3).astype(np.float32)
-    params = dict(n_hidden=16, batch_size=10, shuffle=False, momentum=0.5, random_state=0,
-                  n_jobs=1)  # fmt: skip
+    params = dict(n_hidden=16, batch_size=10, shuffle=False, momentum=momentum,
+                  weight_decay=weight_decay, random_state=0, n_jobs=1)  # fmt: skip
     start = time.perf_counter()
     RBM(n_iter=1, **params).fit(X)
     epoch_seconds = time.perf_counter() - start
