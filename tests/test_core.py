@@ -217,3 +217,21 @@ def test_softplus_accuracy():
 def test_elementwise_rejects_unknown_name():
     with pytest.raises(ValueError, match="exp"):
         _core.elementwise("tanh", np.zeros(2, np.float32))
+
+
+def test_stub_lists_every_binding():
+    """python/fastinit/_core.pyi declares exactly the public names the extension exports."""
+    import ast
+    from pathlib import Path
+
+    stub_path = Path(_core.__file__).with_name("_core.pyi")
+    if not stub_path.exists():  # installed without the stub next to the extension
+        stub_path = Path(__file__).parents[1] / "python" / "fastinit" / "_core.pyi"
+    declared = set()
+    for node in ast.parse(stub_path.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            declared.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            declared.add(node.target.id)
+    exported = {name for name in dir(_core) if not name.startswith("_")}
+    assert exported == {name for name in declared if not name.startswith("_")}
