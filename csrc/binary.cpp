@@ -55,7 +55,8 @@ template <int kVecs>
 FASTINIT_CLONES void gather_row(const float* table, std::int64_t ld, const std::int32_t* index,
                                 std::int64_t count, std::int64_t width, float* out) {
   std::int64_t j = 0;
-  for (; j + kStrip <= width; j += kStrip) gather_vectors<kStrip / 16>(table + j, ld, index, count, out + j);
+  for (; j + kStrip <= width; j += kStrip)
+    gather_vectors<kStrip / 16>(table + j, ld, index, count, out + j);
   for (; j + 16 <= width; j += 16) gather_vectors<1>(table + j, ld, index, count, out + j);
   if (j == width) return;
   std::fill(out + j, out + width, 0.0f);
@@ -195,7 +196,8 @@ bool BinaryRows::build(const float* x, std::int64_t rows, std::int64_t cols, int
     }
   });
   if (std::find(refused.begin(), refused.end(), 1) != refused.end()) return false;
-  const std::int64_t ones = std::accumulate(row_counts_.begin(), row_counts_.end(), std::int64_t{0});
+  const std::int64_t ones =
+      std::accumulate(row_counts_.begin(), row_counts_.end(), std::int64_t{0});
   if (static_cast<double>(ones) >= limit) return false;
 
   return true;
@@ -210,7 +212,8 @@ void BinaryRows::gather_sum(const float* table, std::int64_t ld, std::int64_t co
 }
 
 void BinaryRows::list_columns(const BinaryRows* then) {
-  if (then && then->cols_ != cols_) throw std::invalid_argument("list_columns: column counts differ");
+  if (then && then->cols_ != cols_)
+    throw std::invalid_argument("list_columns: column counts differ");
   col_start_.assign(static_cast<std::size_t>(cols_ + 1), 0);
   // Counting sort of the (row, column) pairs by column; rows stay in increasing order.
   const auto for_each_one = [&](auto&& fn) {
@@ -227,7 +230,9 @@ void BinaryRows::list_columns(const BinaryRows* then) {
   std::partial_sum(col_start_.begin(), col_start_.end(), col_start_.begin());
   col_rows_.resize(static_cast<std::size_t>(col_start_.back()));
   std::vector<std::int32_t> fill(col_start_.begin(), col_start_.end() - 1);
-  for_each_one([&](std::int64_t r, std::int32_t k) { col_rows_[fill[k]++] = static_cast<std::int32_t>(r); });
+  for_each_one([&](std::int64_t r, std::int32_t k) {
+    col_rows_[fill[k]++] = static_cast<std::int32_t>(r);
+  });
 }
 
 void BinaryRows::scatter_add(const float* values, std::int64_t ld_values, std::int64_t col0,

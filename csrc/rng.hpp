@@ -43,7 +43,7 @@ inline float uint_to_unit_float(std::uint32_t u) {
 }
 
 // Uniforms of n_blocks consecutive blocks: out[4 b + w] = word w of block (first[0] + b, first[1],
-// first[2], first[3]) as uint_to_unit_float. Vectorized across blocks (rng.cpp).
+// first[2], first[3]) as uint_to_unit_float; 16 blocks per AVX-512 instruction (rng.cpp).
 void philox_uniform_blocks(const Philox4x32Ctr& first, Philox4x32Key key, std::int64_t n_blocks,
                            float* out);
 
@@ -69,10 +69,11 @@ class CounterRng {
     // Whole blocks in the middle go through the vectorized generator.
     const std::int64_t first_block = (col0 + 3) / 4, end_block = col1 / 4;
     if (end_block - first_block >= 16) {
-      for (; col < 4 * first_block; ++col) out[col - col0] = uint_to_unit_float(block(row, col / 4)[col % 4]);
-      philox_uniform_blocks({static_cast<std::uint32_t>(first_block), static_cast<std::uint32_t>(row),
-                             stream_lo_, stream_hi_},
-                            key_, end_block - first_block, out + (col - col0));
+      for (; col < 4 * first_block; ++col)
+        out[col - col0] = uint_to_unit_float(block(row, col / 4)[col % 4]);
+      const Philox4x32Ctr first = {static_cast<std::uint32_t>(first_block),
+                                   static_cast<std::uint32_t>(row), stream_lo_, stream_hi_};
+      philox_uniform_blocks(first, key_, end_block - first_block, out + (col - col0));
       col = 4 * end_block;
     }
     while (col < col1) {
