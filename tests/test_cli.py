@@ -195,6 +195,11 @@ def test_bench_runs_script_main_from_cwd(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["bench", "--script", "fake", "--", "--quick", "--repeats", "1"]) == 3
     assert "fake bench ['--quick', '--repeats', '1']" in capsys.readouterr().out
+    # Without "--" the script's options are passed on as well, in order.
+    assert main(["bench", "--script", "fake", "--quick", "--workloads", "1,6b"]) == 3
+    assert "fake bench ['--quick', '--workloads', '1,6b']" in capsys.readouterr().out
+    assert main(["bench", "--quick", "--script", "fake"]) == 3
+    assert "fake bench ['--quick']" in capsys.readouterr().out
 
 
 def test_demo_dataset_needs_full(capsys):
@@ -251,3 +256,10 @@ def test_demo_full_calls_the_experiment(tmp_path, monkeypatch, capsys):
     assert calls["overrides"] == {"backend": "auto", "seeds": 4}
     assert calls["results_path"] == tmp_path / "RESULTS_init.md"
     assert calls["command"].startswith("python -m fastinit demo --full --dataset digits")
+
+
+def test_unknown_options_are_refused_outside_bench(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["info", "--bogus"])
+    assert exc.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err

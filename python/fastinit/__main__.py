@@ -314,7 +314,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if args.command != "bench":
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        # `bench --quick ...`: options argparse does not know belong to the script.
+        args.args = [*unknown, *args.args]
     args.argv = argv
     if args.command is None:
         parser.print_help()
