@@ -17,9 +17,9 @@ namespace fastinit {
 double sparse_density_threshold();
 void set_sparse_density_threshold(double threshold);
 
-// The positions of the ones of a rows x cols matrix of zeros and ones, listed per column: the
-// products then read each selected table row once and update a small block of outputs that
-// stays in L1, instead of re-reading table rows from L2 for every output row.
+// The positions of the ones of a rows x cols matrix of zeros and ones, listed per row (for the
+// row sums, gather_sum) and, after list_columns, per column (for the row updates, scatter_add,
+// which then read and write each selected table row once per call).
 class BinaryRows {
  public:
   // Index the ones of x on up to n_threads threads. True when every entry is 0 or 1 and fewer
