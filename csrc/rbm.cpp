@@ -1,6 +1,7 @@
 #include "rbm.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
 #include <optional>
@@ -63,9 +64,21 @@ void load_rows_as(const DataView& d, const std::int64_t* index, std::int64_t fir
   }
 }
 
+// Columns [j0, j0 + width) of W as the row-sum kernels take them: in the visible-major copy the
+// last hidden block runs on to the end of the padded row, so that it too is whole vectors. (With
+// 500 hidden units its 4-column scalar rest made the thread holding it take 1.4x as long as the
+// other over the update pass of PCD-1 at batch 10.) The padding columns of W and of the hidden
+// statistics hold zeros throughout: sums of zero columns, and updates by those sums.
+inline std::int64_t kernel_width(const Model& m, std::int64_t j0, std::int64_t width) {
+  return m.visible_major && j0 + width == m.n_hidden ? m.w_ld - j0 : width;
+}
+
+// Row stride of the hidden statistics of a pass: the padded one with visible-major W.
+inline std::int64_t hidden_ld(const Model& m) { return m.visible_major ? m.w_ld : m.n_hidden; }
+
 // Scratch for one pass: probabilities -> samples and per-row reductions.
 struct HiddenOutputs {
-  float* probabilities;           // rows x H, required
+  float* probabilities;           // rows x hidden_ld(m), required
   float probability_scale = 1.f;  // applied after sampling (folds 1/B into the gradient)
   float* samples = nullptr;       // rows x H binary states, optional
   const CounterRng* rng = nullptr;
@@ -82,7 +95,7 @@ struct HiddenOutputs {
 // on each column block while it is still in cache. Threads split the hidden units.
 void hidden_pass(const Model& m, const float* v, std::int64_t rows, const HiddenOutputs& out,
                  int n_threads) {
-  const std::int64_t H = m.n_hidden, V = m.n_visible;
+  const std::int64_t H = m.n_hidden, V = m.n_visible, ld_out = hidden_ld(m);
   const std::int64_t n_blocks = hidden_blocks(H, rows);
   std::vector<double> partial(out.softplus_sum ? n_blocks * rows : 0, 0.0);
   parallel_for(threads_for(rows * H * V, n_threads), n_blocks, [&](std::int64_t b) {
@@ -90,18 +103,19 @@ void hidden_pass(const Model& m, const float* v, std::int64_t rows, const Hidden
     const std::int64_t width = cols.end - cols.begin;
     if (width <= 0) return;
     if (out.binary_input) {
-      out.binary_input->gather_sum(m.W, H, cols.begin, width, out.probabilities + cols.begin, H);
+      out.binary_input->gather_sum(m.W, m.w_ld, cols.begin, kernel_width(m, cols.begin, width),
+                                   out.probabilities + cols.begin, ld_out);
     } else if (m.visible_major) {
-      blas::sgemm(Op::N, Op::N, rows, width, V, 1.0f, v, V, m.W + cols.begin, H, 0.0f,
-                  out.probabilities + cols.begin, H);
+      blas::sgemm(Op::N, Op::N, rows, width, V, 1.0f, v, V, m.W + cols.begin, m.w_ld, 0.0f,
+                  out.probabilities + cols.begin, ld_out);
     } else {
       blas::sgemm(Op::N, Op::T, rows, width, V, 1.0f, v, V, m.W + cols.begin * V, V, 0.0f,
-                  out.probabilities + cols.begin, H);
+                  out.probabilities + cols.begin, ld_out);
     }
     std::vector<float> uniforms(out.samples ? width : 0);
     const float* bias = m.c + cols.begin;
     for (std::int64_t r = 0; r < rows; ++r) {
-      float* p = out.probabilities + r * H + cols.begin;
+      float* p = out.probabilities + r * ld_out + cols.begin;
       const float softplus_sum = rowops::sigmoid_bias(p, bias, width, out.softplus_sum != nullptr);
       if (out.softplus_sum) partial[b * rows + r] = softplus_sum;
       if (out.samples) {
@@ -146,8 +160,8 @@ double visible_pass(const Model& m, const float* h, std::int64_t rows, const Vis
     if (out.binary_input) {
       out.binary_input->gather_sum(m.W, V, cols.begin, width, out.values + cols.begin, V);
     } else if (m.visible_major) {
-      blas::sgemm(Op::N, Op::T, rows, width, H, 1.0f, h, H, m.W + cols.begin * H, H, 0.0f,
-                  out.values + cols.begin, V);
+      blas::sgemm(Op::N, Op::T, rows, width, H, 1.0f, h, H, m.W + cols.begin * m.w_ld, m.w_ld,
+                  0.0f, out.values + cols.begin, V);
     } else {
       blas::sgemm(Op::N, Op::N, rows, width, H, 1.0f, h, H, m.W + cols.begin, V, 0.0f,
                   out.values + cols.begin, V);
@@ -173,8 +187,10 @@ double visible_pass(const Model& m, const float* h, std::int64_t rows, const Vis
   return std::accumulate(error.begin(), error.end(), 0.0);
 }
 
-// dst (cols x rows) = src (rows x cols)^T, in square tiles that stay in L1 on both sides.
-void transpose(const float* src, std::int64_t rows, std::int64_t cols, float* dst, int n_threads) {
+// dst (cols x rows, rows ld_dst apart) = src (rows x cols, rows ld_src apart)^T, in square
+// tiles that stay in L1 on both sides.
+void transpose(const float* src, std::int64_t rows, std::int64_t cols, std::int64_t ld_src,
+               float* dst, std::int64_t ld_dst, int n_threads) {
   constexpr std::int64_t kTile = 32;
   const std::int64_t n_tiles = (rows + kTile - 1) / kTile;
   parallel_for(threads_for(rows * cols * 4, n_threads), n_tiles, [&](std::int64_t t) {
@@ -182,29 +198,38 @@ void transpose(const float* src, std::int64_t rows, std::int64_t cols, float* ds
     for (std::int64_t c0 = 0; c0 < cols; c0 += kTile) {
       const std::int64_t c1 = std::min(cols, c0 + kTile);
       for (std::int64_t r = r0; r < r1; ++r)
-        for (std::int64_t c = c0; c < c1; ++c) dst[c * rows + r] = src[r * cols + c];
+        for (std::int64_t c = c0; c < c1; ++c) dst[c * ld_dst + r] = src[r * ld_src + c];
     }
   });
 }
 
 // A visible-major (transposed) working copy of an n_hidden x n_visible matrix, written back when
-// it goes out of scope: at the end of an epoch, on interruption and on error alike.
+// it goes out of scope: at the end of an epoch, on interruption and on error alike. Its rows
+// are padded with zeros to whole cache lines (ld() is a multiple of 16 floats): the row-sum
+// kernels then run every hidden block as whole vectors (kernel_width), and threads updating
+// adjacent 16-aligned column blocks of a row never write to the same line.
 class TransposedCopy {
  public:
   TransposedCopy(float* target, std::int64_t rows, std::int64_t cols, int n_threads)
-      : target_(target), rows_(rows), cols_(cols), n_threads_(n_threads), copy_(rows * cols) {
-    transpose(target_, rows_, cols_, copy_.data(), n_threads_);
+      : target_(target), rows_(rows), cols_(cols), ld_((rows + kLine - 1) / kLine * kLine),
+        n_threads_(n_threads), storage_(cols * ld_ + kLine) {
+    const auto address = reinterpret_cast<std::uintptr_t>(storage_.data());
+    copy_ = storage_.data() + (kLine - address / sizeof(float) % kLine) % kLine;
+    transpose(target_, rows_, cols_, cols_, copy_, ld_, n_threads_);
   }
-  ~TransposedCopy() { transpose(copy_.data(), cols_, rows_, target_, n_threads_); }
+  ~TransposedCopy() { transpose(copy_, cols_, rows_, ld_, target_, cols_, n_threads_); }
   TransposedCopy(const TransposedCopy&) = delete;
   TransposedCopy& operator=(const TransposedCopy&) = delete;
-  float* data() { return copy_.data(); }
+  float* data() { return copy_; }
+  std::int64_t ld() const { return ld_; }
 
  private:
+  static constexpr std::int64_t kLine = 64 / sizeof(float);
   float* target_;
-  std::int64_t rows_, cols_;
+  std::int64_t rows_, cols_, ld_;
   int n_threads_;
-  std::vector<float> copy_;
+  std::vector<float> storage_;
+  float* copy_;
 };
 
 // block = beta * block, where block is columns [j0, j0 + width) of a rows x ld matrix. beta = 0
@@ -289,7 +314,7 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
   const std::vector<std::int64_t> order = epoch_order(N, cfg.shuffle, state.key, epoch);
   // Positive and negative statistics are stacked so that a dense weight gradient is one
   // product: [v0 ; v_k]^T [ph0 / B ; -ph_k / N_neg].
-  std::vector<float> v_stack((B + n_neg_max) * V), h_stack((B + n_neg_max) * H);
+  std::vector<float> v_stack((B + n_neg_max) * V);
 
   // The layout of W for this call. Sparse binary data (judged on the first mini-batch): train on
   // visible-major copies of W and its velocity, in which a data row selects whole rows, for the
@@ -311,8 +336,11 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     velocity.emplace(state.velocity_W, H, V, nt);
     m.W = weights->data();
     m.visible_major = true;
+    m.w_ld = weights->ld();
     vel_W = velocity->data();
   }
+  const std::int64_t ldh = hidden_ld(m);
+  std::vector<float> h_stack((B + n_neg_max) * ldh);
 
   std::vector<float> h_samples(std::max(B, n_neg_max) * H);
   std::vector<float> v_recon(cfg.persistent ? B * V : 0);
@@ -336,28 +364,30 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     const float* v0 = v_stack.data();
     const float* v_neg = v0 + b * V;
     const float* ph0 = h_stack.data();
-    const float* ph_neg = ph0 + b * H;
+    const float* ph_neg = ph0 + b * ldh;
     if (!visible_major) {
-      blas::sgemm(Op::T, Op::N, width, V, b + n_neg, lr, ph0 + j0, H, v0, V, beta,
+      blas::sgemm(Op::T, Op::N, width, V, b + n_neg, lr, ph0 + j0, ldh, v0, V, beta,
                   target + j0 * V, V);
       return;
     }
+    const std::int64_t ld = m.w_ld;
     if (!v0_ones && !v_neg_ones) {
-      blas::sgemm(Op::T, Op::N, V, width, b + n_neg, lr, v0, V, ph0 + j0, H, beta, target + j0,
-                  H);
+      blas::sgemm(Op::T, Op::N, V, width, b + n_neg, lr, v0, V, ph0 + j0, ldh, beta,
+                  target + j0, ld);
       return;
     }
     if (!v0_ones) {
-      blas::sgemm(Op::T, Op::N, V, width, b, lr, v0, V, ph0 + j0, H, beta, target + j0, H);
+      blas::sgemm(Op::T, Op::N, V, width, b, lr, v0, V, ph0 + j0, ldh, beta, target + j0, ld);
     } else if (!v_neg_ones) {
-      blas::sgemm(Op::T, Op::N, V, width, n_neg, lr, v_neg, V, ph_neg + j0, H, beta,
-                  target + j0, H);
+      blas::sgemm(Op::T, Op::N, V, width, n_neg, lr, v_neg, V, ph_neg + j0, ldh, beta,
+                  target + j0, ld);
     } else {
-      scale_columns(target, V, H, j0, width, beta);
+      scale_columns(target, V, ld, j0, width, beta);
     }
     // Both phases sparse: one pass over the stacked [v0; v_k] (columns listed before the update).
-    if (v0_ones) v0_ones->scatter_add(ph0, H, j0, width, lr, target, H);
-    else v_neg_ones->scatter_add(ph_neg, H, j0, width, lr, target, H);
+    const std::int64_t span = kernel_width(m, j0, width);
+    if (v0_ones) v0_ones->scatter_add(ph0, ldh, j0, span, lr, target, ld);
+    else v_neg_ones->scatter_add(ph_neg, ldh, j0, span, lr, target, ld);
   };
 
   // Visible biases: a += momentum * velocity_a + lr * (mean v0 - mean v_k); keeps mean v0.
@@ -398,7 +428,7 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
         // Bias gradients: column sums of the stacked, pre-scaled hidden statistics.
         std::vector<double> grad_c(width, 0.0), mean_h0(width, 0.0);
         for (std::int64_t r = 0; r < K; ++r) {
-          const float* row = h_stack.data() + r * H + j0;
+          const float* row = h_stack.data() + r * ldh + j0;
           for (std::int64_t j = 0; j < width; ++j) grad_c[j] += row[j];
           if (r + 1 == b) std::copy(grad_c.begin(), grad_c.end(), mean_h0.begin());
         }
@@ -432,8 +462,8 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
         }
         const float* unit_penalties = cfg.use_sparsity ? penalty.data() + j0 : nullptr;
         for (std::int64_t i = 0; i < V; ++i) {
-          rowops::momentum_step(m.W + i * H + j0, vel_W + i * H + j0, decay_step, unit_penalties,
-                                mean_v0[i], width);
+          rowops::momentum_step(m.W + i * m.w_ld + j0, vel_W + i * m.w_ld + j0, decay_step,
+                                unit_penalties, mean_v0[i], width);
         }
       };
 
@@ -451,7 +481,7 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     float* v0 = v_stack.data();
     float* v_neg = v0 + b * V;
     float* ph0 = h_stack.data();
-    float* ph_neg = ph0 + b * H;
+    float* ph_neg = ph0 + b * ldh;
     const auto rng = [&](std::uint64_t phase) {
       return CounterRng(state.key, train_stream(state.step, phase));
     };
@@ -570,7 +600,7 @@ void pseudo_likelihood(const Model& m, const DataView& data, double* out, int n_
   const std::int64_t V = m.n_visible, H = m.n_hidden;
   // W^T so that flipping visible unit i reads one contiguous row.
   std::vector<float> wt(V * H);
-  transpose(m.W, H, V, wt.data(), n_threads);
+  transpose(m.W, H, V, V, wt.data(), H, n_threads);
   const std::int64_t n_chunks = (data.rows + kChunkRows - 1) / kChunkRows;
   parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
     const std::int64_t first = chunk * kChunkRows, rows = std::min(kChunkRows, data.rows - first);

@@ -30,9 +30,11 @@ struct DataView {
 // Views of the parameters, updated in place.
 struct Model {
   // n_hidden x n_visible row-major (the API's layout), or n_visible x n_hidden when
-  // visible_major: train_epoch's working copy, in which a binary visible row selects whole rows.
+  // visible_major: train_epoch's working copy, in which a binary visible row selects whole rows,
+  // stored with rows w_ld >= n_hidden floats apart.
   float* W = nullptr;
   bool visible_major = false;
+  std::int64_t w_ld = 0;  // visible-major only
   float* a = nullptr;  // n_visible
   float* c = nullptr;  // n_hidden
   std::int64_t n_visible = 0, n_hidden = 0;
