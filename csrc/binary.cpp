@@ -33,8 +33,9 @@ using Vec16 = float __attribute__((vector_size(64)));
 }
 [[gnu::always_inline]] inline void store(float* p, Vec16 x) { std::memcpy(p, &x, sizeof x); }
 
-// Columns are processed in strips of 64 (four vectors held in registers), then of 16, then one
-// by one: hidden-unit blocks are 16-aligned, so only a layer's last block has a scalar rest.
+// Columns are processed in strips of 64 (four vectors held in registers), then the remaining
+// whole vectors (one to three) together, then one by one: unit blocks are 16-aligned, so only a
+// layer's last block can have a scalar rest (none in train_epoch's padded visible-major W).
 constexpr std::int64_t kStrip = 64;
 
 // One output row's strip is accumulated in registers over the table rows it selects, so the
@@ -57,7 +58,12 @@ FASTINIT_CLONES void gather_row(const float* table, std::int64_t ld, const std::
   std::int64_t j = 0;
   for (; j + kStrip <= width; j += kStrip)
     gather_vectors<kStrip / 16>(table + j, ld, index, count, out + j);
-  for (; j + 16 <= width; j += 16) gather_vectors<1>(table + j, ld, index, count, out + j);
+  switch ((width - j) / 16) {  // the remaining whole vectors, in one pass over the index
+    case 3: gather_vectors<3>(table + j, ld, index, count, out + j); j += 48; break;
+    case 2: gather_vectors<2>(table + j, ld, index, count, out + j); j += 32; break;
+    case 1: gather_vectors<1>(table + j, ld, index, count, out + j); j += 16; break;
+    default: break;
+  }
   if (j == width) return;
   std::fill(out + j, out + width, 0.0f);
   for (std::int64_t n = 0; n < count; ++n) {
@@ -94,8 +100,15 @@ FASTINIT_CLONES void scatter_columns(const std::int32_t* start, const std::int32
   std::int64_t j = 0;
   for (; j + kStrip <= width; j += kStrip)
     scatter_vectors<kStrip / 16>(start, rows, values + j, ld_values, alpha, cols, table + j, ld);
-  for (; j + 16 <= width; j += 16)
-    scatter_vectors<1>(start, rows, values + j, ld_values, alpha, cols, table + j, ld);
+  switch ((width - j) / 16) {  // the remaining whole vectors, in one pass over the columns
+    case 3: scatter_vectors<3>(start, rows, values + j, ld_values, alpha, cols, table + j, ld);
+            j += 48; break;
+    case 2: scatter_vectors<2>(start, rows, values + j, ld_values, alpha, cols, table + j, ld);
+            j += 32; break;
+    case 1: scatter_vectors<1>(start, rows, values + j, ld_values, alpha, cols, table + j, ld);
+            j += 16; break;
+    default: break;
+  }
   if (j == width) return;
   for (std::int64_t k = 0; k < cols; ++k) {
     float* t = table + k * ld;
