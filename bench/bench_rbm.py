@@ -896,7 +896,7 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             0.10,
             higher_is_better=False,
             detail=(
-                f"max |t − fit| / t; fixed part {hs['linear_fit_fixed_seconds']:.3f} s "
+                f"max abs(t − fit) / t; fixed part {hs['linear_fit_fixed_seconds']:.3f} s "
                 f"({hs['linear_fit_fixed_share_at_500']:.0%} of H=500's time); "
                 f"time per unit vs H=500's: max deviation {hs['max_deviation']:.0%}"
             ),
