@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+# The child loads the BLAS itself (as fastinit._blas.preload_openblas does): importing fastinit
+# would load the installed _core before the build under test could take its place.
 _CHILD = r"""
 import ctypes, importlib.util, os, sys
 import scipy_openblas32
@@ -45,7 +47,7 @@ print(best / rows * 60_000)
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("builds", nargs="+", type=Path, help="_core*.so files to compare")
-    p.add_argument("--workload", default="1", help="a bench_rbm.py workload id (1, 2, 5, 6a, 6b)")
+    p.add_argument("--workload", default="1", help="a bench_rbm.py workload id (1 … 5, 6a, 6b)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--rows", type=int, default=5_000, help="rows per timed partial_fit")

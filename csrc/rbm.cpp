@@ -486,7 +486,9 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
       return CounterRng(state.key, train_stream(state.step, phase));
     };
 
-    load_rows_parallel(data, order.data() + start, b, v0, nt);
+    // The first mini-batch was loaded (and, for the visible-major layout, indexed) above, when
+    // the layout was chosen.
+    if (batch > 0) load_rows_parallel(data, order.data() + start, b, v0, nt);
     // Monitors cost element-wise work on every row, so the free energy (and PCD's extra
     // reconstruction) are estimated on every 10th mini-batch; CD's reconstruction is free.
     const bool monitor = batch % 10 == 0;
@@ -500,7 +502,8 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     positive.samples = (!cfg.persistent || monitor) ? h_samples.data() : nullptr;
     positive.rng = &rng0;
     positive.softplus_sum = monitor ? softplus_sum.data() : nullptr;
-    v0_ones = positive.binary_input = sparse_visible(v0_rows, v0, b);
+    v0_ones = positive.binary_input =
+        batch == 0 && visible_major ? &v0_rows : sparse_visible(v0_rows, v0, b);
     hidden_pass(m, v0, b, positive, nt);
     if (monitor) {
       for (std::int64_t r = 0; r < b; ++r) free_energy_sum -= softplus_sum[r];

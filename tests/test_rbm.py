@@ -12,6 +12,7 @@ tested where they matter (bit-identical results for 1 and 2 threads).
 """
 
 import _thread
+import contextlib
 import json
 import math
 import pickle
@@ -520,12 +521,22 @@ def test_epochs_match_reference_with_threads_shuffle_and_ragged_batches(
         assert rbm.persistent_hidden_.shape == (n_chains or B, H)
 
 
+@contextlib.contextmanager
+def density_threshold(threshold):
+    """The engine's sparse/dense crossover set to `threshold` (0: always dense, above 1: row sums
+    for every binary operand), restored afterwards."""
+    previous = _core.sparse_density_threshold(threshold)
+    try:
+        yield
+    finally:
+        _core.sparse_density_threshold(previous)
+
+
 @pytest.fixture
 def always_sparse():
-    """Force the row-sum path for every binary operand (the density threshold above 1)."""
-    previous = _core.sparse_density_threshold(1.01)
-    yield
-    _core.sparse_density_threshold(previous)
+    """Force the row-sum path for every binary operand."""
+    with density_threshold(1.01):
+        yield
 
 
 @pytest.mark.parametrize("persistent, sample_visible, k, momentum, weight_decay, sparsity", [
@@ -845,14 +856,10 @@ def test_sparse_binary_path_matches_the_dense_path(persistent):
     # MNIST-like density; 200 visible and 150 hidden units exercise full and partial strips.
     X = (rng.random((400, 200)) < 0.12).astype(np.uint8)
     models = {}
-    previous = _core.sparse_density_threshold()
-    try:
-        for name, threshold in (("dense", 0.0), ("sparse", 1.01)):
-            _core.sparse_density_threshold(threshold)
+    for name, threshold in (("dense", 0.0), ("sparse", 1.01)):
+        with density_threshold(threshold):
             models[name] = RBM(200, 150, n_iter=2, persistent=persistent, batch_size=50,
                                random_state=5, n_jobs=2).fit(X)  # fmt: skip
-    finally:
-        _core.sparse_density_threshold(previous)
     dense, sparse = models["dense"], models["sparse"]
     np.testing.assert_allclose(sparse.components_, dense.components_, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(sparse.intercept_hidden_, dense.intercept_hidden_, atol=1e-5)
