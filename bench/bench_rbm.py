@@ -36,7 +36,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -168,6 +168,9 @@ def _settle() -> None:
     time.sleep(0.1)
 
 
+_T = TypeVar("_T")
+
+
 class SpeedProbe:
     """Times runs while the machine runs at its normal speed.
 
@@ -197,14 +200,14 @@ class SpeedProbe:
         self._fastest = max(self._fastest, 1.0 / best)
         return (1.0 / best) / self._fastest
 
-    def timed(self, job: Callable[[], Run]) -> tuple[Run, int]:
-        """``job()`` run until both probes around it find the machine quiet: (run, attempts)."""
+    def timed(self, job: Callable[[], _T]) -> tuple[_T, int]:
+        """``job()`` run until both probes around it find the machine quiet: (result, attempts)."""
         for attempt in range(1, self.attempts + 1):
             before = self.speed()
-            run = job()
+            result = job()
             _settle()
             if min(before, self.speed()) >= self.quiet or attempt == self.attempts:
-                return run, attempt
+                return result, attempt
         raise AssertionError("unreachable")
 
 
@@ -1245,7 +1248,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "(see the architecture above). To benchmark a current NumPy, unset both for "
                 "this command alone: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ..."
             )
-    results["matmul_gflops_start"] = matmul_rate()
+    probe = SpeedProbe()
+    results["matmul_gflops_start"] = probe.timed(matmul_rate)[0]
     log(f"  NumPy float32 2000x2000 matmul: {results['matmul_gflops_start']:.0f} GFLOP/s")
 
     wanted = set()
@@ -1260,14 +1264,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         max([w.rows for w in workloads] + [FULL_ROWS if not args.quick else 10_000]), log
     )
     results["workloads"] = []
-    probe = SpeedProbe()
     for w in workloads:
         log(
             f"\n## workload {w.id}: {w.title} — {w.rows:,} rows, contenders "
             f"{', '.join(w.contenders)}"
         )
         results["workloads"].append(bench_workload(w, data, args, log, probe))
-    results["matmul_gflops_end"] = matmul_rate()
+    results["matmul_gflops_end"] = probe.timed(matmul_rate)[0]
     results["matmul_gflops"] = (results["matmul_gflops_start"] + results["matmul_gflops_end"]) / 2
     for r in results["workloads"]:
         r["fraction_of_matmul_rate"] = r["gflops_fastinit"] / results["matmul_gflops"]
