@@ -202,13 +202,19 @@ class SpeedProbe:
 
     def timed(self, job: Callable[[], _T]) -> tuple[_T, int]:
         """``job()`` run until both probes around it find the machine quiet: (result, attempts)."""
-        for attempt in range(1, self.attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             before = self.speed()
             result = job()
             _settle()
-            if min(before, self.speed()) >= self.quiet or attempt == self.attempts:
+            if min(before, self.speed()) >= self.quiet or attempt >= self.attempts:
                 return result, attempt
-        raise AssertionError("unreachable")
+
+    @staticmethod
+    def describe(retimed: dict[str, int]) -> str:
+        """'name k×, ...' for the contenders timed again k > 0 times."""
+        return ", ".join(f"{name} {k}×" for name, k in retimed.items() if k)
 
 
 def _loadavg() -> list[float]:
@@ -622,10 +628,7 @@ def bench_workload(w: Workload, data: DataSets, args, log, probe: SpeedProbe) ->
                 engine.append(run.engine_seconds)
         log(f"  repeat {r + 1}/{repeats}: " + ", ".join(f"{n} {times[n][-1]:.2f}s" for n in names))
     if any(retimed.values()):
-        log(
-            "  timed again after a slow probe: "
-            + ", ".join(f"{n} {k}×" for n, k in retimed.items() if k)
-        )
+        log(f"  timed again after a slow probe: {SpeedProbe.describe(retimed)}")
 
     # Agreement: mean-field reconstruction error of each contender's model after its epoch.
     n_eval = min(2000, w.rows)
@@ -1043,11 +1046,9 @@ def markdown_report(results: dict[str, Any]) -> str:
             note += "; CPU-time ratios " + ", ".join(
                 f"×{n} {v:.2f}" for n, v in r["speedup_cpu"].items()
             )
-        retimed = {n: k for n, k in r.get("retimed_after_slow_probe", {}).items() if k}
-        if retimed:
-            note += "; timed again after a slow speed probe: " + ", ".join(
-                f"{n} {k}×" for n, k in retimed.items()
-            )
+        retakes = SpeedProbe.describe(r.get("retimed_after_slow_probe", {}))
+        if retakes:
+            note += f"; timed again after a slow speed probe: {retakes}"
         if "uint8_vs_float32" in r:
             note += f"; uint8 input {r['uint8_vs_float32']:.2f}× the float32 speed"
         if r.get("sklearn_rows_timed"):
