@@ -853,12 +853,13 @@ def test_sparse_binary_path_matches_the_dense_path(persistent):
     0/1 operands and in-order accumulation the two often agree bit for bit).
     """
     rng = np.random.default_rng(3)
-    # MNIST-like density; 200 visible and 150 hidden units exercise full and partial strips.
-    X = (rng.random((400, 200)) < 0.12).astype(np.uint8)
+    # MNIST-like density; 203 visible and 150 hidden units exercise full and partial strips,
+    # and rest rows and columns of the 4 x 4 transposes that keep the mirror of W.
+    X = (rng.random((400, 203)) < 0.12).astype(np.uint8)
     models = {}
     for name, threshold, n_jobs in (("dense", 0.0, 2), ("sparse", 1.01, 2), ("sparse_1t", 1.01, 1)):
         with density_threshold(threshold):
-            models[name] = RBM(200, 150, n_iter=2, persistent=persistent, batch_size=50,
+            models[name] = RBM(203, 150, n_iter=2, persistent=persistent, batch_size=50,
                                random_state=5, n_jobs=n_jobs).fit(X)  # fmt: skip
     dense, sparse = models["dense"], models["sparse"]
     np.testing.assert_allclose(sparse.components_, dense.components_, rtol=1e-4, atol=1e-5)
