@@ -178,12 +178,16 @@ class SpeedProbe:
     speed (bench/RESULTS.md). A run timed in one measures the machine, not the contender, and a
     median of 9 repeats does not survive 5 of them. So each timed run is bracketed by a probe of
     the machine's speed — a short NumPy float32 matmul at the run's threads, best of 3 calls,
-    against the fastest probe seen so far — and timed again when either probe finds the machine
-    below ``quiet`` of that speed (at most ``attempts`` times; the last one is kept).
+    against the fastest probe seen so far. A run starts once a probe finds the machine at
+    ``quiet`` of that speed or more (probing every 0.25 s for up to ``max_wait`` seconds), and is
+    timed again when the probe after it finds the machine slow (at most ``attempts`` times; the
+    last one is kept).
     """
 
-    def __init__(self, quiet: float = 0.75, attempts: int = 3, n: int = 768) -> None:
-        self.quiet, self.attempts = quiet, attempts
+    def __init__(
+        self, quiet: float = 0.75, attempts: int = 3, max_wait: float = 20.0, n: int = 768
+    ) -> None:
+        self.quiet, self.attempts, self.max_wait = quiet, attempts, max_wait
         self._a = np.random.default_rng(1).random((n, n), dtype=np.float32)
         self._out = np.empty_like(self._a)
         self._fastest = 0.0
@@ -200,15 +204,22 @@ class SpeedProbe:
         self._fastest = max(self._fastest, 1.0 / best)
         return (1.0 / best) / self._fastest
 
+    def wait_for_quiet(self) -> None:
+        """Return once the machine runs at ``quiet`` of its speed, or after ``max_wait`` s."""
+        deadline = time.perf_counter() + self.max_wait
+        while self.speed() < self.quiet and time.perf_counter() < deadline:
+            time.sleep(0.25)
+
     def timed(self, job: Callable[[], _T]) -> tuple[_T, int]:
-        """``job()`` run until both probes around it find the machine quiet: (result, attempts)."""
+        """``job()`` started in a quiet state and retaken if the machine was slow after it:
+        (result, attempts)."""
         attempt = 0
         while True:
             attempt += 1
-            before = self.speed()
+            self.wait_for_quiet()
             result = job()
             _settle()
-            if min(before, self.speed()) >= self.quiet or attempt >= self.attempts:
+            if self.speed() >= self.quiet or attempt >= self.attempts:
                 return result, attempt
 
     @staticmethod
