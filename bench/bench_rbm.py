@@ -177,8 +177,8 @@ class SpeedProbe:
     This VM has episodes of seconds in which every 2-thread computation runs at about half
     speed (bench/RESULTS.md). A run timed in one measures the machine, not the contender, and a
     median of 9 repeats does not survive 5 of them. So each timed run is bracketed by a probe of
-    the machine's speed — a short NumPy float32 matmul at the run's threads, best of 3 calls,
-    against the fastest probe seen so far. A run starts once a probe finds the machine at
+    the machine's speed — ``matmul_rate`` of a 768² matmul at the run's threads, median of 3
+    calls — against the fastest probe seen so far. A run starts once a probe finds the machine at
     ``quiet`` of that speed or more (probing every 0.25 s for up to ``max_wait`` seconds), and is
     timed again when the probe after it finds the machine slow (at most ``attempts`` times; the
     last one is kept).
@@ -187,22 +187,16 @@ class SpeedProbe:
     def __init__(
         self, quiet: float = 0.75, attempts: int = 3, max_wait: float = 20.0, n: int = 768
     ) -> None:
-        self.quiet, self.attempts, self.max_wait = quiet, attempts, max_wait
-        self._a = np.random.default_rng(1).random((n, n), dtype=np.float32)
-        self._out = np.empty_like(self._a)
+        self.quiet, self.attempts, self.max_wait, self.n = quiet, attempts, max_wait, n
         self._fastest = 0.0
         for _ in range(10):
             self.speed()
 
     def speed(self) -> float:
         """The machine's speed now, as a fraction of the fastest probe so far."""
-        best = math.inf
-        for _ in range(3):
-            t0 = time.perf_counter()
-            np.matmul(self._a, self._a, out=self._out)
-            best = min(best, time.perf_counter() - t0)
-        self._fastest = max(self._fastest, 1.0 / best)
-        return (1.0 / best) / self._fastest
+        rate = matmul_rate(repeats=3, n=self.n)
+        self._fastest = max(self._fastest, rate)
+        return rate / self._fastest
 
     def wait_for_quiet(self) -> None:
         """Return once the machine runs at ``quiet`` of its speed, or after ``max_wait`` s."""

@@ -388,17 +388,17 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
   // With visible-major W, sparse sampled hidden states select rows of the caller's hidden-major
   // W instead, kept current while they are used: each block of W's update is transposed into it
   // while still in cache. After a mini-batch without sparse hidden states the mirror lapses, and
-  // it is rebuilt whole when they return.
+  // it is rebuilt whole when they return. mirror_used: this mini-batch read the mirror, so its
+  // update keeps it current.
   const bool mirror_allowed = visible_major && n_neg_max >= kMirrorRows;
-  bool mirror_current = true, mirror_used = false, maintain_mirror = false;
+  bool mirror_current = true, mirror_used = false;
   const auto sparse_hidden = [&](const float* h, std::int64_t n) -> const BinaryRows* {
     if (visible_major && !mirror_allowed) return nullptr;
     if (!h_rows.build(h, n, H, nt)) return nullptr;
-    if (visible_major && !mirror_current) {
-      weights->write_back();
-      mirror_current = true;
+    if (visible_major) {
+      if (!mirror_current) weights->write_back();
+      mirror_current = mirror_used = true;
     }
-    mirror_used = true;
     return &h_rows;
   };
   // The current mini-batch, as the weight gradient reads it.
@@ -511,7 +511,7 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
                                   unit_penalties, mean_v0[i], width);
           }
         }
-        if (maintain_mirror) transpose(m.W + j0, V, width, m.w_ld, model.W + j0 * V, V, 1);
+        if (mirror_used) transpose(m.W + j0, V, width, m.w_ld, model.W + j0 * V, V, 1);
       };
 
   EpochStats stats;
@@ -595,13 +595,12 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
         if (v0_ones) v0_rows.list_columns(v_neg_ones);
         else if (v_neg_ones) v_neg_rows.list_columns();
         hid.after_block = &update_hidden_block;
-        maintain_mirror = visible_major && mirror_used;
       }
       hidden_pass(m, v_neg, n_neg, hid, nt);
       h_current = h_samples.data();
     }
 
-    if (visible_major) mirror_current = maintain_mirror;
+    mirror_current = mirror_used;
     ++state.step;
     ++stats.n_batches;
   }
