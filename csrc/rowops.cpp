@@ -46,19 +46,22 @@ FASTINIT_CLONES float squared_distance(const float* x, const float* y, std::int6
 }
 
 FASTINIT_CLONES void momentum_step(float* w, float* velocity, float decay_step,
-                                   const float* penalty, float penalty_scale, std::int64_t n) {
+                                   const float* penalty, float penalty_scale,
+                                   float next_momentum, std::int64_t n) {
   if (penalty) {
 #pragma omp simd
     for (std::int64_t j = 0; j < n; ++j) {
-      velocity[j] -= decay_step * w[j] + penalty_scale * penalty[j];
-      w[j] += velocity[j];
+      const float v = velocity[j] - (decay_step * w[j] + penalty_scale * penalty[j]);
+      w[j] += v;
+      velocity[j] = next_momentum * v;
     }
     return;
   }
 #pragma omp simd
   for (std::int64_t j = 0; j < n; ++j) {
-    velocity[j] -= decay_step * w[j];
-    w[j] += velocity[j];
+    const float v = velocity[j] - decay_step * w[j];
+    w[j] += v;
+    velocity[j] = next_momentum * v;
   }
 }
 

@@ -27,9 +27,10 @@ void scale(float* x, float s, std::int64_t n);
 // sum_j (x_j - y_j)^2.
 float squared_distance(const float* x, const float* y, std::int64_t n);
 
-// velocity <- velocity - decay_step w - penalty_scale penalty; w <- w + velocity. penalty may
-// be null (no sparsity target).
+// velocity <- velocity - decay_step w - penalty_scale penalty; w <- w + velocity; then
+// velocity <- next_momentum velocity, the next step's decay of it, taken here while the row is
+// loaded (pass 1 to leave it). penalty may be null (no sparsity target).
 void momentum_step(float* w, float* velocity, float decay_step, const float* penalty,
-                   float penalty_scale, std::int64_t n);
+                   float penalty_scale, float next_momentum, std::int64_t n);
 
 }  // namespace fastinit::rowops
