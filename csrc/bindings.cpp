@@ -356,6 +356,17 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         py::arg("counter"), py::arg("key"));
   m.def("random_matrix", &random_matrix, py::arg("key"), py::arg("stream"), py::arg("rows"),
         py::arg("cols"), py::arg("normal") = false);
+  m.def("value_range", [](const py::array& X, int n_threads) {
+    if (X.ndim() != 2) value_error("X must be a 2-D array");
+    const DataView data = data_view(X, X.shape(1), "X");
+    check_threads(n_threads);
+    ValueRange range;
+    {
+      py::gil_scoped_release nogil;
+      range = data.value_range(n_threads);
+    }
+    return py::make_tuple(range.low, range.high, range.finite);
+  }, py::arg("X"), py::arg("n_threads"));
   m.def("train_stream", &train_stream, py::arg("step"), py::arg("phase"));
   m.def("gibbs_stream", [](std::uint64_t call, std::uint64_t phase) {
     return stream::make(stream::kGibbs, (call << 32) | phase);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <vector>
@@ -71,6 +72,46 @@ void load_rows_as(const DataView& d, const std::int64_t* index, std::int64_t fir
       }
     }
   }
+}
+
+// lo, hi: running extremes; nonfinite: a running sum of x - x, which is 0 while every x is
+// finite and NaN from the first NaN or infinity on (a same-width accumulator vectorizes, where
+// an integer flag for doubles did not).
+template <class T>
+[[gnu::always_inline]] inline void range_of_row(const char* row, std::int64_t n,
+                                                std::int64_t stride, T& lo, T& hi, T& nonfinite) {
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : nonfinite)
+  for (std::int64_t j = 0; j < n; ++j) {
+    T x;
+    std::memcpy(&x, row + j * stride, sizeof(T));
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
+    nonfinite += x - x;
+  }
+}
+
+template <class T>
+ValueRange value_range_as(const DataView& d, std::int64_t first, std::int64_t end) {
+  using Limits = std::numeric_limits<T>;
+  T lo = Limits::has_infinity ? Limits::infinity() : Limits::max();
+  T hi = Limits::has_infinity ? -Limits::infinity() : Limits::lowest();
+  T nonfinite = 0;
+  // The range does not depend on the order of the entries: walk the contiguous axis innermost.
+  const bool by_rows = d.col_stride <= d.row_stride;
+  const std::int64_t outer_stride = by_rows ? d.row_stride : d.col_stride;
+  const std::int64_t inner_stride = by_rows ? d.col_stride : d.row_stride;
+  const std::int64_t n_inner = by_rows ? d.cols : d.rows;
+  const std::int64_t offset = by_rows ? 0 : first * d.row_stride;
+  const std::int64_t outer_first = by_rows ? first : 0, outer_end = by_rows ? end : d.cols;
+  const std::int64_t inner_n = by_rows ? n_inner : end - first;
+  for (std::int64_t r = outer_first; r < outer_end; ++r) {
+    const char* line = d.data + r * outer_stride + offset;
+    if (inner_stride == static_cast<std::int64_t>(sizeof(T)))  // a constant stride vectorizes
+      range_of_row(line, inner_n, sizeof(T), lo, hi, nonfinite);
+    else
+      range_of_row(line, inner_n, inner_stride, lo, hi, nonfinite);
+  }
+  return {static_cast<double>(lo), static_cast<double>(hi), nonfinite == 0};
 }
 
 // Columns [j0, j0 + width) of W as the row-sum kernels take them: in the visible-major copy the
@@ -311,6 +352,27 @@ void DataView::load_rows(const std::int64_t* index, std::int64_t first, std::int
     case DType::UInt8:
     case DType::Bool: load_rows_as<std::uint8_t>(*this, index, first, n, out); break;
   }
+}
+
+ValueRange DataView::value_range(int n_threads) const {
+  const std::int64_t n_blocks = threads_for(rows * cols, n_threads);
+  std::vector<ValueRange> block(n_blocks);
+  parallel_for(n_blocks, n_blocks, [&](std::int64_t b) {
+    const Range r = block_range(rows, n_blocks, b, 1);
+    switch (dtype) {
+      case DType::Float32: block[b] = value_range_as<float>(*this, r.begin, r.end); break;
+      case DType::Float64: block[b] = value_range_as<double>(*this, r.begin, r.end); break;
+      case DType::UInt8:
+      case DType::Bool: block[b] = value_range_as<std::uint8_t>(*this, r.begin, r.end); break;
+    }
+  });
+  ValueRange all = block[0];
+  for (const ValueRange& x : block) {
+    all.low = std::min(all.low, x.low);
+    all.high = std::max(all.high, x.high);
+    all.finite = all.finite && x.finite;
+  }
+  return all;
 }
 
 std::vector<std::int64_t> epoch_order(std::int64_t n, bool shuffle, std::uint64_t key,

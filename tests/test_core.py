@@ -214,6 +214,33 @@ def test_softplus_accuracy():
     assert np.all(np.isfinite(tiny)) and np.all((tiny >= 0) & (tiny < 1e-37))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8, np.bool_])
+@pytest.mark.parametrize(
+    "view",
+    [lambda x: x, np.asfortranarray, lambda x: x[::-2, 1::3], lambda x: x[:, ::-1], lambda x: x.T],
+    ids=["C", "F", "strided", "reversed-columns", "transposed"],
+)
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_value_range_matches_numpy(dtype, view, n_threads):
+    """One pass gives NumPy's min and max, whatever the layout; odd sizes leave vector rests."""
+    rng = np.random.default_rng(3)
+    X = view(rng.integers(0, 2, size=(203, 37)).astype(dtype) if dtype in (np.uint8, np.bool_)
+             else (rng.normal(size=(203, 37)) * 5).astype(dtype))  # fmt: skip
+    low, high, finite = _core.value_range(X, n_threads)
+    assert (low, high, finite) == (float(X.min()), float(X.max()), True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [(0, 0), (150, 36), (202, 36)])
+def test_value_range_flags_nan_and_infinity(dtype, bad, where):
+    X = np.random.default_rng(4).random((203, 37)).astype(dtype)
+    X[where] = bad
+    low, high, finite = _core.value_range(X, 2)
+    assert not finite
+    assert (low, high) == (float(np.nanmin(X)), float(np.nanmax(X)))
+
+
 def test_elementwise_rejects_unknown_name():
     with pytest.raises(ValueError, match="exp"):
         _core.elementwise("tanh", np.zeros(2, np.float32))

@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_scalar
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    assert_all_finite,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from . import _core
 from . import init as _init
@@ -265,22 +270,28 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
         """Check X and return it in a dtype the engine reads, without copying when possible."""
-        X = validate_data(
-            self, X, reset=reset, dtype=list(_ENGINE_DTYPES), order=None, ensure_min_samples=1
+        X = self._validate_values(
+            X, "X", reset=reset, dtype=list(_ENGINE_DTYPES), order=None, ensure_min_samples=1
         )
         if reset and self.n_visible is not None and X.shape[1] != self.n_visible:
             raise ValueError(
                 f"X has {X.shape[1]} features, but n_visible={self.n_visible}; pass data with "
                 f"{self.n_visible} columns or change n_visible"
             )
-        self._check_domain(X, "X")
         return X
 
-    def _check_domain(self, X: np.ndarray, name: str) -> None:
-        if self.visible != "bernoulli" or X.dtype == np.bool_ or X.size == 0:
-            return
-        low, high = X.min(), X.max()
-        if low < 0 or high > 1:
+    def _validate_values(self, X: Any, name: str, *, reset: bool = False, **kwargs: Any) -> Any:
+        """``validate_data``, with the checks of the values done in one threaded pass of the
+        engine: finite, and in [0, 1] for Bernoulli visible units (scikit-learn and NumPy would
+        take three single-threaded passes: 25 ms of a 1 s epoch on 60,000 MNIST rows)."""
+        X = validate_data(self, X, reset=reset, ensure_all_finite=False, **kwargs)
+        bernoulli = self.visible == "bernoulli"
+        if X.size == 0 or X.dtype == np.bool_ or (X.dtype == np.uint8 and not bernoulli):
+            return X
+        low, high, finite = _core.value_range(X, resolve_n_threads(self.n_jobs))
+        if not finite:
+            assert_all_finite(X, input_name=name)  # raises scikit-learn's message
+        if bernoulli and (low < 0 or high > 1):
             hint = (
                 " uint8 data looks like raw pixels: divide by 255 or binarize (X > 127)."
                 if X.dtype == np.uint8
@@ -289,8 +300,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
             raise ValueError(
                 f"{name} must lie in [0, 1] for Bernoulli visible units (found values in "
-                f"[{low}, {high}]).{hint}"
+                f"[{low:g}, {high:g}]).{hint}"
             )
+        return X
 
     def _resolved_learning_rate(self) -> float:
         if isinstance(self.learning_rate, str):
@@ -480,10 +492,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if validation_data is None and not self.monitor_every:
             return None
         if validation_data is not None:
-            validation_data = validate_data(
-                self, validation_data, reset=False, dtype=list(_ENGINE_DTYPES), order=None
+            validation_data = self._validate_values(
+                validation_data, "validation_data", dtype=list(_ENGINE_DTYPES), order=None
             )
-            self._check_domain(validation_data, "validation_data")
         return _likelihood.TrainingMonitor(
             X[:_MONITOR_ROWS], validation_data, int(self.monitor_every),
             pseudo_likelihood_rows=_MONITOR_PL_ROWS, n_chains=_MONITOR_N_CHAINS,
@@ -557,9 +568,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _checked_input(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "components_")
-        X = validate_data(self, X, reset=False, dtype=list(_ENGINE_DTYPES), order=None)
-        self._check_domain(X, "X")
-        return X
+        return self._validate_values(X, "X", dtype=list(_ENGINE_DTYPES), order=None)
 
     def transform(self, X: Any) -> np.ndarray:
         """Hidden-unit probabilities P(h = 1 | v) for every row of X.
@@ -659,8 +668,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "components_")
         check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
-        V = validate_data(self, V, reset=False, dtype=np.float32, order="C", copy=True)
-        self._check_domain(V, "V")
+        V = self._validate_values(V, "V", dtype=np.float32, order="C", copy=True)
         return self._run_gibbs(V, int(n_steps), *self._sampling_key(random_state))
 
     def sample(
