@@ -376,6 +376,11 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     return py::array_t<std::int64_t>(py::cast(epoch_order(n, true, key, epoch)));
   }, py::arg("key"), py::arg("epoch"), py::arg("n"), "The row order train_epoch uses in `epoch`.");
   m.def("elementwise", &elementwise, py::arg("name"), py::arg("x"));
+  m.def("binary_tables", [](std::optional<bool> enabled) {
+    const bool previous = binary_tables();
+    if (enabled) set_binary_tables(*enabled);
+    return previous;
+  }, py::arg("enabled") = py::none());
   m.def("sparse_density_threshold", [](std::optional<double> threshold) {
     // Binary inputs with fewer ones than this use row sums instead of sgemm; set 0 to force the
     // dense path, 1.01 to force the sparse one. Returns the previous value.

@@ -508,12 +508,13 @@ def test_log_partition_result_type():
     assert method == "exact" and n_chains is None and n_betas is None and ess is None
 
 
-@pytest.mark.parametrize("threshold", [0.0, 1.01])
-def test_ais_dense_and_binary_products_agree_with_exact(trained_16, threshold):
-    """The chain products run through sgemm or through row sums of the binary states."""
-    previous = _core.sparse_density_threshold(threshold)  # 0: always sgemm, 1.01: always sums
+@pytest.mark.parametrize("threshold, tables", [(0.0, False), (1.01, False), (0.0, True)])
+def test_ais_dense_and_binary_products_agree_with_exact(trained_16, threshold, tables):
+    """The chain products run through sgemm, row sums or tables of the binary states."""
+    previous = _core.sparse_density_threshold(threshold), _core.binary_tables(tables)
     try:
         ais = trained_16.log_partition("ais", n_betas=5000, random_state=3)
     finally:
-        _core.sparse_density_threshold(previous)
+        _core.sparse_density_threshold(previous[0])
+        _core.binary_tables(previous[1])
     assert abs(ais.log_z - trained_16.log_partition("exact").log_z) < 0.1

@@ -522,14 +522,16 @@ def test_epochs_match_reference_with_threads_shuffle_and_ragged_batches(
 
 
 @contextlib.contextmanager
-def density_threshold(threshold):
+def density_threshold(threshold, tables=False):
     """The engine's sparse/dense crossover set to `threshold` (0: always dense, above 1: row sums
-    for every binary operand), restored afterwards."""
-    previous = _core.sparse_density_threshold(threshold)
+    for every binary operand) and its tables of subset sums switched on or off, restored
+    afterwards. Threshold 0 with tables: tables for every binary operand of 32 rows or more."""
+    previous = _core.sparse_density_threshold(threshold), _core.binary_tables(tables)
     try:
         yield
     finally:
-        _core.sparse_density_threshold(previous)
+        _core.sparse_density_threshold(previous[0])
+        _core.binary_tables(previous[1])
 
 
 @pytest.fixture
@@ -843,31 +845,44 @@ def test_same_seed_bit_identical_for_one_and_two_threads(digits, persistent):
                                   two.sample(600, n_steps=2, random_state=0))  # fmt: skip
 
 
-@pytest.mark.parametrize("persistent", [False, True])
-def test_sparse_binary_path_matches_the_dense_path(persistent):
-    """Row sums over the ones of binary operands give the dense products' model.
+@pytest.mark.parametrize("path", ["row sums", "tables"])
+@pytest.mark.parametrize("persistent, visible", [
+    (False, "bernoulli"), (True, "bernoulli"), (False, "gaussian"),
+])  # fmt: skip
+def test_binary_paths_match_the_dense_path(path, persistent, visible):
+    """Row sums over the ones of binary operands, and tables of subset sums, give the dense
+    products' model.
 
-    The engine picks row sums for binary inputs with fewer ones than a density threshold; force
-    each path through the threshold hook and compare two epochs from the same start. The sums
-    may run in a different order than BLAS's, so agreement is asked to float rounding (with
-    0/1 operands and in-order accumulation the two often agree bit for bit).
+    The engine picks row sums for binary inputs with few ones and tables from 32 rows on; force
+    each path through the hooks and compare two epochs from the same start. The sums run in
+    another order than BLAS's, so agreement is asked to float rounding. Bernoulli data are
+    binary (every product has a binary operand, in the visible-major layout); Gaussian data
+    leave the sampled hidden states, read against the hidden-major W.
     """
     rng = np.random.default_rng(3)
-    # MNIST-like density; 203 visible and 150 hidden units exercise full and partial strips,
-    # and rest rows and columns of the 4 x 4 transposes that keep the mirror of W.
-    X = (rng.random((400, 203)) < 0.12).astype(np.uint8)
+    # 203 visible and 150 hidden units exercise full and partial strips, scalar rests, a
+    # partial last chunk of 4 table rows, and rest rows and columns of the 4 x 4 transposes
+    # that keep the mirror of W.
+    X = (rng.random((400, 203)) < 0.3).astype(np.uint8)
+    if visible == "gaussian":
+        X = rng.normal(size=(400, 203)).astype(np.float32)
+    forced = {"row sums": (1.01, False), "tables": (0.0, True)}[path]
     models = {}
-    for name, threshold, n_jobs in (("dense", 0.0, 2), ("sparse", 1.01, 2), ("sparse_1t", 1.01, 1)):
-        with density_threshold(threshold):
+    for name, (threshold, tables), n_jobs in (
+        ("dense", (0.0, False), 2), ("binary", forced, 2), ("binary_1t", forced, 1)
+    ):  # fmt: skip
+        with density_threshold(threshold, tables):
             models[name] = RBM(203, 150, n_iter=2, persistent=persistent, batch_size=50,
-                               random_state=5, n_jobs=n_jobs).fit(X)  # fmt: skip
-    dense, sparse = models["dense"], models["sparse"]
-    np.testing.assert_allclose(sparse.components_, dense.components_, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(sparse.intercept_hidden_, dense.intercept_hidden_, atol=1e-5)
-    np.testing.assert_allclose(sparse.intercept_visible_, dense.intercept_visible_, atol=1e-5)
-    # The row sums, and the hidden-major mirror of W that sparse hidden states read from 32 rows
+                               visible=visible, random_state=5, n_jobs=n_jobs).fit(X)  # fmt: skip
+    dense, binary = models["dense"], models["binary"]
+    np.testing.assert_allclose(binary.components_, dense.components_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(binary.intercept_hidden_, dense.intercept_hidden_, atol=1e-5)
+    np.testing.assert_allclose(binary.intercept_visible_, dense.intercept_visible_, atol=1e-5)
+    if path == "tables":  # sums of subsets round differently: the path was taken
+        assert not np.array_equal(binary.components_, dense.components_)
+    # Either path, and the hidden-major mirror of W that binary hidden states read from 32 rows
     # on, give the same model on any number of threads.
-    assert_models_identical(sparse, models["sparse_1t"])
+    assert_models_identical(binary, models["binary_1t"])
 
 
 @pytest.mark.parametrize("column", [0, 15, 16, 190, 199])
