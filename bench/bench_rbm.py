@@ -180,14 +180,22 @@ class SpeedProbe:
     the machine's speed — ``matmul_rate`` of a 768² matmul at the run's threads, median of 3
     calls — against the fastest probe seen so far. A run starts once a probe finds the machine at
     ``quiet`` of that speed or more (probing every 0.25 s for up to ``max_wait`` seconds), and is
-    timed again when the probe after it finds the machine slow (at most ``attempts`` times; the
+    timed again when the probe after it finds the machine slow, or when it took more than
+    ``outlier`` times the same contender's fastest run so far (``best``): episodes of a second or
+    two can fall inside a run and end before the probe after it (at most ``attempts`` times; the
     last one is kept).
     """
 
     def __init__(
-        self, quiet: float = 0.75, attempts: int = 3, max_wait: float = 20.0, n: int = 768
+        self,
+        quiet: float = 0.75,
+        attempts: int = 3,
+        max_wait: float = 20.0,
+        n: int = 768,
+        outlier: float = 1.3,
     ) -> None:
         self.quiet, self.attempts, self.max_wait, self.n = quiet, attempts, max_wait, n
+        self.outlier = outlier
         self._fastest = 0.0
         for _ in range(10):
             self.speed()
@@ -204,16 +212,18 @@ class SpeedProbe:
         while self.speed() < self.quiet and time.perf_counter() < deadline:
             time.sleep(0.25)
 
-    def timed(self, job: Callable[[], _T]) -> tuple[_T, int]:
-        """``job()`` started in a quiet state and retaken if the machine was slow after it:
-        (result, attempts)."""
+    def timed(self, job: Callable[[], _T], best: float | None = None) -> tuple[_T, int]:
+        """``job()`` started in a quiet state and retaken if the machine was slow after it, or
+        if the run (a ``Run``) took over ``outlier`` × ``best`` seconds: (result, attempts)."""
         attempt = 0
         while True:
             attempt += 1
             self.wait_for_quiet()
             result = job()
             _settle()
-            if self.speed() >= self.quiet or attempt >= self.attempts:
+            seconds = getattr(result, "seconds", None)
+            outlier = best is not None and seconds is not None and seconds > self.outlier * best
+            if (self.speed() >= self.quiet and not outlier) or attempt >= self.attempts:
                 return result, attempt
 
     @staticmethod
@@ -624,7 +634,7 @@ def bench_workload(w: Workload, data: DataSets, args, log, probe: SpeedProbe) ->
     for r in range(repeats):
         order = names[r % len(names) :] + names[: r % len(names)]  # rotate
         for name in order:
-            run, attempts = probe.timed(jobs[name])
+            run, attempts = probe.timed(jobs[name], min(times[name], default=None))
             retimed[name] += attempts - 1
             times[name].append(run.seconds)
             cpu[name].append(run.cpu_seconds if run.cpu_seconds is not None else float("nan"))
@@ -757,7 +767,10 @@ def bench_hidden_scaling(data: DataSets, args, log, probe: SpeedProbe) -> dict[s
         for h in hs:
             w = Workload("H", "", "mnist", h, 100, rows)
             start = start_point(X32, h, "bernoulli")
-            run, _ = probe.timed(functools.partial(run_fastinit, w, X32, start, args.threads))
+            run, _ = probe.timed(
+                functools.partial(run_fastinit, w, X32, start, args.threads),
+                min(times[h], default=None),
+            )
             times[h].append(run.seconds)
     med = {h: _median(t) for h, t in times.items()}
     per_unit = {h: med[h] / h for h in hs}
