@@ -96,20 +96,20 @@ ValueRange value_range_as(const DataView& d, std::int64_t first, std::int64_t en
   T lo = Limits::has_infinity ? Limits::infinity() : Limits::max();
   T hi = Limits::has_infinity ? -Limits::infinity() : Limits::lowest();
   T nonfinite = 0;
-  // The range does not depend on the order of the entries: walk the contiguous axis innermost.
+  // The range does not depend on the order of the entries: walk the contiguous axis innermost,
+  // as lines of rows first..end (by rows) or of their columns (by columns, e.g. Fortran order).
   const bool by_rows = d.col_stride <= d.row_stride;
-  const std::int64_t outer_stride = by_rows ? d.row_stride : d.col_stride;
-  const std::int64_t inner_stride = by_rows ? d.col_stride : d.row_stride;
-  const std::int64_t n_inner = by_rows ? d.cols : d.rows;
-  const std::int64_t offset = by_rows ? 0 : first * d.row_stride;
-  const std::int64_t outer_first = by_rows ? first : 0, outer_end = by_rows ? end : d.cols;
-  const std::int64_t inner_n = by_rows ? n_inner : end - first;
-  for (std::int64_t r = outer_first; r < outer_end; ++r) {
-    const char* line = d.data + r * outer_stride + offset;
-    if (inner_stride == static_cast<std::int64_t>(sizeof(T)))  // a constant stride vectorizes
-      range_of_row(line, inner_n, sizeof(T), lo, hi, nonfinite);
+  const std::int64_t n_lines = by_rows ? end - first : d.cols;
+  const std::int64_t line_stride = by_rows ? d.row_stride : d.col_stride;
+  const std::int64_t n = by_rows ? d.cols : end - first;
+  const std::int64_t stride = by_rows ? d.col_stride : d.row_stride;
+  const char* start = d.data + first * d.row_stride;
+  for (std::int64_t i = 0; i < n_lines; ++i) {
+    const char* line = start + i * line_stride;
+    if (stride == static_cast<std::int64_t>(sizeof(T)))  // a constant stride vectorizes
+      range_of_row(line, n, sizeof(T), lo, hi, nonfinite);
     else
-      range_of_row(line, inner_n, inner_stride, lo, hi, nonfinite);
+      range_of_row(line, n, stride, lo, hi, nonfinite);
   }
   return {static_cast<double>(lo), static_cast<double>(hi), nonfinite == 0};
 }
