@@ -36,6 +36,12 @@ bool tables_pay(std::int64_t rows) {
   return g_tables.load(std::memory_order_relaxed) && rows >= kTableRows;
 }
 
+// The density of ones below which row sums are the cheapest way for `rows` operand rows.
+double row_sum_limit(std::int64_t rows) {
+  const double threshold = g_sparse_density.load(std::memory_order_relaxed);
+  return tables_pay(rows) ? std::min(threshold, kTableDensity) : threshold;
+}
+
 // GCC vector types: one 64-byte vector is a zmm register in the AVX-512 clone, two ymm in the
 // AVX2 clone and four xmm otherwise. (Plain loops here were reordered into scalar code.) Each
 // kernel is compiled for AVX-512, AVX2 and the baseline, and the loader picks the best clone at
@@ -284,14 +290,6 @@ void set_sparse_density_threshold(double threshold) {
 bool binary_tables() { return g_tables.load(std::memory_order_relaxed); }
 void set_binary_tables(bool enabled) { g_tables.store(enabled, std::memory_order_relaxed); }
 
-namespace {
-// The density of ones below which row sums are the cheapest way for `rows` operand rows.
-double row_sum_limit(std::int64_t rows) {
-  const double threshold = sparse_density_threshold();
-  return tables_pay(rows) ? std::min(threshold, kTableDensity) : threshold;
-}
-}  // namespace
-
 bool BinaryRows::build(const float* x, std::int64_t rows, std::int64_t cols, int n_threads) {
   // Row r's ones are first listed in its own slot row_index_[r * cols ...], so rows index in
   // parallel; the column lists are then filled in row order.
@@ -354,8 +352,7 @@ void BinaryRows::gather_sum(const float* table, std::int64_t ld, std::int64_t co
 void BinaryRows::list_columns(const BinaryRows* then) {
   if (then && then->cols_ != cols_)
     throw std::invalid_argument("list_columns: column counts differ");
-  col_start_.assign(static_cast<std::size_t>(cols_ + 1), 0);
-  // Counting sort of the (row, column) pairs by column; rows stay in increasing order.
+  // Every (row, column) pair of a one, in row order, rows of `then` after this matrix's.
   const auto for_each_one = [&](auto&& fn) {
     for (const BinaryRows* m : {static_cast<const BinaryRows*>(this), then}) {
       if (!m) continue;
@@ -382,6 +379,8 @@ void BinaryRows::list_columns(const BinaryRows* then) {
     });
     return;
   }
+  // Counting sort of the pairs by column; rows stay in increasing order.
+  col_start_.assign(static_cast<std::size_t>(cols_ + 1), 0);
   for_each_one([&](std::int64_t, std::int32_t k) { ++col_start_[k + 1]; });
   std::partial_sum(col_start_.begin(), col_start_.end(), col_start_.begin());
   col_rows_.resize(static_cast<std::size_t>(col_start_.back()));

@@ -465,11 +465,12 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
   };
   // The current mini-batch, as the weight gradient reads it.
   std::int64_t b = 0, n_neg = 0;
-  // The momentum decay of the velocity, momentum * velocity, is applied by the previous
-  // mini-batch's momentum step when one came before in this call (velocity_decayed), which
-  // spares the gradient product a pass over the velocity for it (BLAS's beta); the last
-  // mini-batch leaves the velocity as it is, so the caller's state is the usual one.
-  bool velocity_decayed = false, decay_for_next = false;
+  // The velocity's decay, momentum * velocity, is applied by the momentum step of the
+  // mini-batch before, which spares the gradient product a pass over the velocity (BLAS's beta):
+  // velocity_beta is the decay this mini-batch's gradient product still applies (momentum on a
+  // call's first mini-batch, else 1) and next_decay the one its momentum step applies for the
+  // next (1 on the last, so that the caller's velocity is the usual one).
+  float velocity_beta = mom, next_decay = 1.0f;
   const BinaryRows *v0_ones = nullptr, *v_neg_ones = nullptr;
 
   // target[:, j0:j0+width] = beta * target + lr * gradient, where the gradient is
@@ -539,7 +540,6 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
   const std::function<void(std::int64_t, std::int64_t)> update_hidden_block =
       [&](std::int64_t j0, std::int64_t width) {
         const std::int64_t K = b + n_neg;
-        const float next_momentum = decay_for_next ? mom : 1.0f;
         // Bias gradients: column sums of the stacked, pre-scaled hidden statistics.
         std::vector<double> grad_c(width, 0.0), mean_h0(width, 0.0);
         for (std::int64_t r = 0; r < K; ++r) {
@@ -563,20 +563,21 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
         }
         if (direct) {
           add_gradient(m.W, 1.0f, j0, width);
-        } else if (!visible_major) {
-          add_gradient(vel_W, velocity_decayed ? 1.0f : mom, j0, width);
-          // Row j of W: the penalty is lr * penalty_j times the mean data row.
-          for (std::int64_t j = j0; j < j0 + width; ++j) {
-            rowops::momentum_step(m.W + j * V, vel_W + j * V, decay_step,
-                                  cfg.use_sparsity ? mean_v0.data() : nullptr,
-                                  cfg.use_sparsity ? penalty[j] : 0.0f, next_momentum, V);
-          }
         } else {
-          add_gradient(vel_W, velocity_decayed ? 1.0f : mom, j0, width);
-          const float* unit_penalties = cfg.use_sparsity ? penalty.data() + j0 : nullptr;
-          for (std::int64_t i = 0; i < V; ++i) {
-            rowops::momentum_step(m.W + i * m.w_ld + j0, vel_W + i * m.w_ld + j0, decay_step,
-                                  unit_penalties, mean_v0[i], next_momentum, width);
+          add_gradient(vel_W, velocity_beta, j0, width);
+          if (!visible_major) {
+            // Row j of W: the penalty is lr * penalty_j times the mean data row.
+            for (std::int64_t j = j0; j < j0 + width; ++j) {
+              rowops::momentum_step(m.W + j * V, vel_W + j * V, decay_step,
+                                    cfg.use_sparsity ? mean_v0.data() : nullptr,
+                                    cfg.use_sparsity ? penalty[j] : 0.0f, next_decay, V);
+            }
+          } else {
+            const float* unit_penalties = cfg.use_sparsity ? penalty.data() + j0 : nullptr;
+            for (std::int64_t i = 0; i < V; ++i) {
+              rowops::momentum_step(m.W + i * m.w_ld + j0, vel_W + i * m.w_ld + j0, decay_step,
+                                    unit_penalties, mean_v0[i], next_decay, width);
+            }
           }
         }
         if (mirror_used) transpose(m.W + j0, V, width, m.w_ld, model.W + j0 * V, V, 1);
@@ -587,12 +588,13 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
   std::int64_t recon_rows = 0, fe_rows = 0;
 
   // Ctrl-C is polled one mini-batch ahead: whether another one follows decides how this one
-  // leaves the velocity (velocity_decayed).
+  // leaves the velocity (next_decay).
   bool stop = should_stop && should_stop();
   for (std::int64_t start = 0, batch = 0; start < N && !stop; start += B, ++batch) {
     const bool more = start + B < N;
     if (more) stop = should_stop && should_stop();
-    decay_for_next = more && !stop;
+    velocity_beta = batch == 0 ? mom : 1.0f;
+    next_decay = more && !stop ? mom : 1.0f;
     b = std::min(B, N - start);
     n_neg = cfg.persistent ? state.n_chains : b;
     float* v0 = v_stack.data();
@@ -671,7 +673,6 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     }
 
     mirror_current = mirror_used;
-    velocity_decayed = decay_for_next;
     ++state.step;
     ++stats.n_batches;
   }
