@@ -82,6 +82,7 @@ SCHEME_CASES = {
     "ones": ((6, 10), {"warn_symmetry": False}),
     "eye": ((6, 10), {}),
     "dirac": ((4, 4, 10), {}),
+    "sparse": ((6, 10), {"sparsity": 0.5}),
 }
 RANDOM_SCHEMES = [n for n in init.SCHEMES if n not in ("constant", "zeros", "ones", "eye", "dirac")]
 
@@ -389,14 +390,147 @@ def test_dirac_keras_layout_moves_axes():
     np.testing.assert_array_equal(keras_k, np.transpose(torch_k, (2, 3, 1, 0)))
 
 
+@pytest.mark.parametrize(
+    ("rows", "sparsity"), [(10, 0.25), (10, 0.3), (7, 0.0), (7, 1.0), (33, 0.1)]
+)
+def test_sparse_zeros_per_column(rows, sparsity):
+    w = init.sparse((rows, 500), sparsity, rng=12, dtype=np.float64)
+    # torch's count: ceil, so 0.3 * 10 = 3.0000000000000004 gives 4 zeros, as in torch.
+    np.testing.assert_array_equal((w == 0).sum(axis=0), math.ceil(sparsity * rows))
+
+
+def test_sparse_zero_rows_are_uniform_and_the_rest_normal():
+    rows, cols, k, std = 10, 20_000, 3, 0.05
+    w = init.sparse((rows, cols), 0.3 - 1e-12, std=std, rng=13, dtype=np.float64)
+    zeros_per_row = (w == 0).sum(axis=1)
+    # Each row is one of the k zeros of a column with probability k / rows, independently
+    # over columns: a binomial count per row.
+    p = k / rows
+    assert np.all(np.abs(zeros_per_row - cols * p) <= 6 * math.sqrt(cols * p * (1 - p)))
+    assert_second_moment(w[w != 0], std**2)
+
+
+def test_sparse_columns_differ():
+    w = init.sparse((50, 40), 0.5, rng=14)
+    patterns = {tuple(np.flatnonzero(w[:, j] == 0)) for j in range(40)}
+    assert len(patterns) == 40  # 40 draws among C(50, 25) ≈ 1.3e14 subsets
+
+
+def test_constant_broadcasts_an_array_value():
+    bias = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_array_equal(
+        init.constant((4, 3), bias, dtype=np.float64), np.tile(bias, (4, 1))
+    )
+    values = np.random.default_rng(0).random((3, 3))
+    out = init.constant((3, 3), values)
+    np.testing.assert_array_equal(out, values.astype(np.float32))
+    assert out.flags.c_contiguous and out.flags.writeable
+
+
+def test_constant_array_warns_only_when_all_values_are_equal():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        init.constant((4, 3), [1.0, 2.0, 3.0])  # distinct units: no symmetry
+    with pytest.warns(UserWarning, match="with the constant 0.5"):
+        init.constant((4, 3), [0.5, 0.5, 0.5])
+
+
+@pytest.mark.parametrize("gain", [1.0, 2.5, -1.0])
+def test_eye_gain(gain):
+    np.testing.assert_array_equal(
+        init.eye((3, 5), gain=gain, dtype=np.float64), gain * np.eye(3, 5)
+    )
+    np.testing.assert_array_equal(init.eye_(np.empty((4, 2)), gain=gain), gain * np.eye(4, 2))
+
+
+def keras_compute_fans(shape, input_axes=None, output_axes=None):
+    """Keras 3's compute_fans (keras/src/initializers/random_initializers.py), as written."""
+    shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
+    if len(shape) < 1:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+@pytest.mark.parametrize(
+    ("shape", "axes"),
+    [
+        ((), None),
+        ((7,), None),
+        ((300,), None),
+        ((20, 30), None),
+        ((3, 3, 16, 32), None),
+        ((32, 4, 16), ([0], [1, 2])),
+        ((32, 4, 16), ([0, 1], [2])),
+    ],
+)
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out", "fan_avg"])
+def test_variance_scaling_uses_keras_fans(shape, axes, mode):
+    fan_in, fan_out = keras_compute_fans(shape, *(axes or (None, None)))
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    bound = math.sqrt(3 * 2.0 / max(1.0, fan))
+    input_axes, output_axes = axes or (None, None)
+    gen = np.random.default_rng(15)
+    # Enough draws of a small shape (one Generator, advanced) to see the bound.
+    draws = np.stack(
+        [
+            init.variance_scaling(
+                shape,
+                scale=2.0,
+                mode=mode,
+                distribution="uniform",
+                layout="keras",
+                input_axes=input_axes,
+                output_axes=output_axes,
+                rng=gen,
+                dtype=np.float64,
+            )
+            for _ in range(max(1, 20_000 // max(1, math.prod(shape))))
+        ]
+    )
+    assert_uniform_bound(draws, bound)
+    assert_second_moment(draws, bound**2 / 3, mu4_over_var2=9 / 5)
+
+
+def test_variance_scaling_keras_fan_rule_below_two_dims_and_zero_size():
+    # A vector's fans are its length in both layouts, a scalar's 1 (Keras); zero-size is empty.
+    for layout in ("torch", "keras"):
+        w = init.variance_scaling(400_000, distribution="uniform", layout=layout, rng=0)
+        assert_uniform_bound(w, math.sqrt(3 / 400_000))
+    assert init.variance_scaling((), distribution="uniform", scale=0.25, rng=0).shape == ()
+    assert abs(float(init.variance_scaling((), distribution="uniform", scale=0.25, rng=0))) <= (
+        math.sqrt(0.75)
+    )
+    assert init.variance_scaling((0, 5), rng=0).shape == (0, 5)
+
+
+def test_variance_scaling_legacy_normal_is_truncated_and_names_are_case_insensitive():
+    a = init.variance_scaling((30, 40), distribution="normal", rng=3)
+    b = init.variance_scaling((30, 40), distribution="truncated_normal", rng=3)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(
+        init.variance_scaling((30, 40), distribution="Uniform", mode="FAN_AVG", rng=3),
+        init.variance_scaling((30, 40), distribution="uniform", mode="fan_avg", rng=3),
+    )
+
+
 # ----------------------------------------------------------------------------- errors
 
 
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: init.kaiming_normal((3, 4), mode="fan_avg"), ValueError, "Mode fan_avg"),
-        (lambda: init.kaiming_uniform((3, 4), mode="in"), ValueError, "not supported"),
+        (
+            lambda: init.kaiming_normal((3, 4), mode="fan_avg"),
+            ValueError,
+            "kaiming_normal: Invalid `mode` argument: mode must be 'fan_in' or 'fan_out', "
+            "got 'fan_avg'",
+        ),
+        (lambda: init.kaiming_uniform((3, 4), mode="in"), ValueError, "got 'in'"),
         (lambda: init.variance_scaling((3, 4), mode="avg"), ValueError, "fan_avg"),
         (lambda: init.he_normal((3, 4), nonlinearity="gelu"), ValueError, "Unsupported"),
         (lambda: init.he_uniform((3, 4), a="0.1"), ValueError, "not a valid number"),
@@ -417,7 +551,22 @@ def test_dirac_keras_layout_moves_axes():
         (lambda: init.he_normal((3, 4), layout="nhwc"), ValueError, "layout"),
         (lambda: init.orthogonal((3, 4), layout="nhwc"), ValueError, "layout"),
         (lambda: init.dirac((3, 4, 3), layout="nhwc"), ValueError, "layout"),
-        (lambda: init.variance_scaling((3, 4), distribution="normal"), ValueError, "distribution"),
+        (lambda: init.variance_scaling((3, 4), distribution="gauss"), ValueError, "distribution"),
+        (lambda: init.variance_scaling((3, 4), input_axes=[0]), ValueError, "together"),
+        (
+            lambda: init.variance_scaling((3, 4), input_axes=[0], output_axes=[2]),
+            ValueError,
+            "output_axes",
+        ),
+        (lambda: init.sparse((3, 4, 5), 0.1), ValueError, "2 dimensions"),
+        (lambda: init.sparse((3, 4), 1.5), ValueError, r"sparsity must be in \[0, 1\]"),
+        (lambda: init.sparse((3, 4), -0.1), ValueError, "sparsity"),
+        (lambda: init.sparse((3, 4), 0.1, std=-1.0), ValueError, "std >= 0"),
+        (lambda: init.sparse((3, 4), "0.1"), TypeError, "sparsity"),
+        (lambda: init.constant((2, 3), [1.0, 2.0]), ValueError, "does not broadcast"),
+        (lambda: init.constant(3, [1.0, math.nan, 2.0]), ValueError, "NaN"),
+        (lambda: init.constant(3, ["a", "b", "c"]), TypeError, "real numbers"),
+        (lambda: init.eye((3, 3), gain="2"), TypeError, "gain"),
         (lambda: init.variance_scaling((3, 4), scale=0.0), ValueError, "scale"),
         (lambda: init.eye((3, 4, 5)), ValueError, "2 dimensions"),
         (lambda: init.eye(3), ValueError, "2 dimensions"),
@@ -443,6 +592,33 @@ def test_bad_arguments(call, error, match):
         call()
 
 
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: init.he_normal((3,)), "kaiming_normal"),  # he_normal is kaiming_normal
+        (lambda: init.xavier_uniform_(np.empty(5)), "xavier_uniform_"),
+        (lambda: init.zeros_(np.empty(3, dtype=int)), "zeros_"),  # zeros_ -> zeros -> constant
+        (lambda: init.zeros_(np.empty((2, 3)), 0.5), "zeros_"),  # a binding error
+        (lambda: init.uniform_(np.empty(3), 0.0, 1.0, low=0.0), "uniform_"),
+        (lambda: init.constant_(np.empty(3)), "constant_"),
+        (lambda: init.compute_fans((3,)), "compute_fans"),
+        (lambda: init.calculate_gain("gelu"), "calculate_gain"),
+        (lambda: init.get_initializer("glorot"), "get_initializer"),
+        (lambda: init.get_initializer("xavier_uniform", std=1.0), "get_initializer"),
+        (lambda: init.get_initializer("normal")((3, -1)), "initializer 'normal'"),
+        (lambda: init.sparse_(np.empty((3, 4, 2)), 0.5, rng=0), "sparse_"),
+        (lambda: init.eye_(np.empty(4)), "eye_"),
+    ],
+)
+def test_every_refusal_names_the_function(call, name):
+    with pytest.raises((TypeError, ValueError)) as info:
+        call()
+    message = str(info.value)
+    assert message.startswith(f"{name}: "), message
+    # Only the function called names itself, not the ones it calls (zeros, constant).
+    assert not message[len(name) + 2 :].startswith(tuple(n + ":" for n in init.__all__))
+
+
 def test_shape_may_be_int_list_or_numpy_ints():
     assert init.normal(5, rng=0).shape == (5,)
     assert init.he_normal([3, np.int64(4)], rng=0).shape == (3, 4)
@@ -453,7 +629,7 @@ def test_shape_may_be_int_list_or_numpy_ints():
 
 @pytest.mark.parametrize("name", RANDOM_SCHEMES)
 def test_same_seed_same_array(name):
-    generator = init.get_initializer(name)
+    generator = init.get_initializer(name, **SCHEME_CASES[name][1])
     a = generator((20, 30), rng=123)
     b = generator((20, 30), rng=123)
     c = generator((20, 30), rng=124)
@@ -528,8 +704,8 @@ def test_twin_bad_targets():
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         init.he_normal_(frozen, rng=0)
-    with pytest.raises(TypeError):
-        init.he_normal_(np.zeros((3, 4)), 0.1)  # scheme parameters are keyword-only
+    with pytest.raises(TypeError, match="too many positional"):
+        init.he_normal_(np.zeros((3, 4)), 0.1, "fan_in", "relu", None, "torch")
     with pytest.raises(TypeError):
         init.he_normal_(np.zeros((3, 4)), dtype=np.float64)  # dtype comes from x
 
@@ -713,7 +889,7 @@ def test_gain_errors_match_torch(torch, param):
         init.calculate_gain("leaky_relu", param)
     with pytest.raises(ValueError, match="not a valid number") as theirs:
         torch.nn.init.calculate_gain("leaky_relu", param)
-    assert str(ours.value) == str(theirs.value)
+    assert str(ours.value) == f"calculate_gain: {theirs.value}"
 
 
 TORCH_SHAPES = [(30, 20), (16, 8, 5), (64, 3, 5, 5), (32, 16, 3, 3, 3)]

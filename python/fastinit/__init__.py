@@ -17,11 +17,28 @@ from ._blas import preload_openblas
 
 preload_openblas()
 
+import importlib  # noqa: E402
+from typing import Any  # noqa: E402
+
 from . import init  # noqa: E402
 from ._config import get_config, show_config  # noqa: E402
-from .dbn import DBN  # noqa: E402
-from .rbm import RBM  # noqa: E402
 
 __version__: str = get_config()["version"]
 
 __all__ = ["DBN", "RBM", "__version__", "get_config", "init", "show_config"]
+
+# The estimators import scikit-learn (about a second): loaded on first use (PEP 562), so that
+# ``from fastinit import init`` stays cheap for torch users.
+_LAZY = {"DBN": ".dbn", "RBM": ".rbm"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
