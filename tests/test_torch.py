@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 
 import numpy as np
@@ -119,6 +121,176 @@ def test_init_module_conv_transpose2d_uses_forward_fans():
     expected = math.sqrt(2 / (64 * 16))
     measured = float(deconv.weight.detach().std())
     assert abs(measured / expected - 1) < _std_tolerance(deconv.weight.numel())
+
+
+# ------------------------------------------------------ init_module: fans by propagation
+#
+# Truth comes from torch itself: with unit weights and unit input, each output of a layer
+# counts the input terms it sums (fan_in), and with a unit output gradient each input's
+# gradient counts the outputs it feeds (fan_out). A linear He init must then give unit
+# variance forward (mode="fan_in") and backward (mode="fan_out"), on average over the interior.
+
+_STRIDE_KERNEL = ((1, 3), (2, 4), (2, 3), (3, 3), (3, 5))  # s divides k, and not
+_CHANNELS = {1: (64, 32), 2: (32, 16), 3: (16, 8)}  # (in, out): unequal, so a swap shows
+_POSITIONS = {1: 48, 2: 10, 3: 6}  # interior positions per dimension, at least
+_DRAWS = 4  # independent draws of weights and data averaged per measurement
+
+
+def _conv(dim: int, transposed: bool, k: int, s: int, d: int, g: int):
+    c_in, c_out = _CHANNELS[dim]
+    if transposed:  # output_padding must stay below max(stride, dilation)
+        layer = getattr(torch.nn, f"ConvTranspose{dim}d")
+        return layer(c_in, c_out, k, s, padding=1, output_padding=s - 1, dilation=d, groups=g)
+    return getattr(torch.nn, f"Conv{dim}d")(c_in, c_out, k, s, padding=1, dilation=d, groups=g)
+
+
+def _input_shape(layer, dim: int) -> tuple[int, ...]:
+    k, s, d = layer.kernel_size[0], layer.stride[0], layer.dilation[0]
+    n = _POSITIONS[dim]
+    # Long enough for n interior positions on both the forward and the backward side.
+    length = n + d * (k - 1) + 1 if layer.transposed else s * n + 2 * d * (k - 1)
+    # About 2¹⁵ input values: tolerances below 0.15 (see _variance_tolerance), quick to run.
+    batch = max(1, 2**15 // (layer.in_channels * length**dim))
+    return (batch, layer.in_channels, *(length,) * dim)
+
+
+def _layer_cases():
+    yield pytest.param(torch.nn.Linear(512, 256), (128, 512), id="Linear")
+    # Issue 13's layers: output variance 0.25 and 0.33 with the fans of the weight's shape.
+    issue = torch.nn.ConvTranspose2d(32, 8, 4, stride=2, padding=1)
+    yield pytest.param(issue, (8, 32, 24, 24), id="issue-ConvTranspose2d(32,8,4,s2,p1)")
+    issue = torch.nn.ConvTranspose1d(64, 32, 3, stride=3)
+    yield pytest.param(issue, (32, 64, 64), id="issue-ConvTranspose1d(64,32,3,s3)")
+    for dim, transposed, (s, k), (d, g) in itertools.product(
+        (1, 2, 3), (False, True), _STRIDE_KERNEL, ((1, 1), (2, 1), (1, 2), (2, 2))
+    ):
+        if dim == 3 and d != g:  # 3-D layers are slow: the 1-D and 2-D ones cross d and g
+            continue
+        layer = _conv(dim, transposed, k, s, d, g)
+        kind = "ConvTranspose" if transposed else "Conv"
+        yield pytest.param(layer, _input_shape(layer, dim), id=f"{kind}{dim}d-k{k}s{s}d{d}g{g}")
+
+
+_LAYERS = list(_layer_cases())
+
+
+def _interior(layer, source: tuple[int, ...], scatter: bool) -> tuple[slice, ...]:
+    """Positions that every tap can reach; when scattering, a whole number of strides."""
+    slices = []
+    for length, k, s, d, p in zip(
+        source, layer.kernel_size, layer.stride, layer.dilation, layer.padding, strict=True
+    ):
+        if scatter:  # position m receives source n through tap j when m = s n + d j - p
+            low, high = d * (k - 1) - p, s * (length - 1) - p
+            high = low + (high - low + 1) // s * s - 1
+        else:  # position n reads the sources s n + d j - p, j < k
+            low, high = -(-p // s), (length - 1 + p - d * (k - 1)) // s
+        slices.append(slice(low, high + 1))
+    return tuple(slices)
+
+
+def _propagate(layer, x, backward: bool, out_grad=torch.ones) -> torch.Tensor:
+    """Interior of the output (forward) or of the input's gradient (backward)."""
+    x = x.detach().requires_grad_(backward)
+    y = layer(x)
+    if not backward:
+        values, source = y.detach(), tuple(x.shape[2:])
+    else:
+        y.backward(out_grad(y.shape, dtype=y.dtype))
+        values, source = x.grad, tuple(y.shape[2:])
+    if not hasattr(layer, "stride"):  # Linear: no positions
+        return values
+    scatter = layer.transposed != backward  # a Conv's backward pass is a ConvTranspose
+    return values[(slice(None), slice(None), *_interior(layer, source, scatter))]
+
+
+def _tap_counts(layer, x_shape) -> dict[str, torch.Tensor]:
+    """Terms summed at each interior position, forward ("fan_in") and backward ("fan_out")."""
+    ones = copy.deepcopy(layer).double()
+    with torch.no_grad():
+        ones.weight.fill_(1.0)
+        if ones.bias is not None:
+            ones.bias.zero_()
+    x = torch.ones(x_shape, dtype=torch.float64)
+    return {"fan_in": _propagate(ones, x, False), "fan_out": _propagate(ones, x, True)}
+
+
+def _mean(t: torch.Tensor) -> float:
+    return float(t.double().mean())
+
+
+def _variance_tolerance(counts: torch.Tensor, other: torch.Tensor, n_weights: int, n: int):
+    """5 standard deviations of the mean square of ``n`` values whose expectation is 1.
+
+    ``counts`` are the terms summed at the measured positions, ``other`` those of the opposite
+    pass at the sources. By the law of total variance over ``_DRAWS`` independent draws:
+    the weights give the relative variance of the mean over positions of sum(w²) over each
+    position's taps, in which every one of ``n_weights`` squared normals has the same weight:
+    2 / n_weights. Given the weights, the values are Gaussian and Var(mean y²) = 2 tr(Σ²) / n²:
+    the diagonal gives 2 u / n with u = E[c²] / E[c]² over ``counts`` (1 unless positions
+    receive unequal numbers of taps); values sharing a source covary, which adds
+    2 u' G / (F n) with u' the same ratio over ``other`` and F, G the means of both.
+    """
+
+    def spread(t: torch.Tensor) -> float:
+        return _mean(t**2) / _mean(t) ** 2
+
+    shared = spread(other) * _mean(other) / _mean(counts)
+    variance = 2 / n_weights + 2 * (spread(counts) + shared) / n
+    return 5 * math.sqrt(variance / _DRAWS)
+
+
+@pytest.mark.parametrize(("layer", "x_shape"), _LAYERS)
+def test_init_module_fans_count_the_taps(layer, x_shape):
+    counts = _tap_counts(layer, x_shape)
+    (entry,) = init_module(layer, "he_normal", nonlinearity="linear", rng=0)
+    for fan in ("fan_in", "fan_out"):
+        assert entry[fan] == pytest.approx(_mean(counts[fan]), rel=1e-12), fan
+        assert isinstance(entry[fan], int) == (entry[fan] == int(entry[fan])), fan
+    assert entry["std"] == pytest.approx(1 / math.sqrt(entry["fan_in"]))
+
+
+@pytest.mark.parametrize(("layer", "x_shape"), _LAYERS)
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
+def test_init_module_linear_he_keeps_unit_variance(layer, x_shape, mode):
+    backward = mode == "fan_out"
+    counts = _tap_counts(layer, x_shape)
+    gen = torch.Generator().manual_seed(0)
+
+    def gaussian(shape, dtype):
+        return torch.randn(shape, generator=gen, dtype=dtype)
+
+    squares = []
+    for draw in range(_DRAWS):
+        init_module(layer, "he_normal", nonlinearity="linear", mode=mode, rng=draw)
+        values = _propagate(layer, gaussian(x_shape, torch.float32), backward, gaussian)
+        squares.append(_mean(values**2))
+    other = counts["fan_in" if backward else "fan_out"]
+    tolerance = _variance_tolerance(counts[mode], other, layer.weight.numel(), values.numel())
+    assert tolerance < 0.15  # sharp enough to see a stride, a group or a ⌈k/s⌉ off
+    assert abs(np.mean(squares) - 1) < tolerance
+
+
+@pytest.mark.parametrize(
+    ("scheme", "params", "expected"),
+    [
+        ("xavier_normal", {}, lambda fi, fo: math.sqrt(2 / (fi + fo))),
+        ("xavier_uniform", {"gain": 2.0}, lambda fi, fo: 2 * math.sqrt(2 / (fi + fo))),
+        ("lecun_normal", {}, lambda fi, fo: 1 / math.sqrt(fi)),
+        ("kaiming_uniform", {"mode": "fan_out"}, lambda fi, fo: math.sqrt(2 / fo)),
+        ("variance_scaling", {"mode": "fan_avg"}, lambda fi, fo: math.sqrt(2 / (fi + fo))),
+    ],
+)
+def test_init_module_fan_schemes_use_the_layer_fans(scheme, params, expected):
+    # Stride 2 and 2 groups: fans 32/2 · 5²/2² = 100 and 16/2 · 5² = 200 (not whole: 6.25 taps).
+    layer = torch.nn.ConvTranspose2d(32, 16, 5, stride=2, groups=2)
+    counts = _tap_counts(layer, (1, 32, 20, 20))
+    fan_in, fan_out = _mean(counts["fan_in"]), _mean(counts["fan_out"])
+    assert (fan_in, fan_out) == (100, 200)
+    (entry,) = init_module(layer, scheme, rng=0, **params)
+    assert entry["std"] == pytest.approx(expected(fan_in, fan_out))
+    measured = float(layer.weight.detach().std())
+    assert abs(measured / entry["std"] - 1) < _std_tolerance(layer.weight.numel())
 
 
 def test_init_module_xavier_uniform_bound_and_gain():

@@ -5,7 +5,7 @@ torch; torch is imported inside the functions below, when they are called.
 
 * :func:`to_torch` — a ``torch.nn.Sequential`` started from a fitted :class:`~fastinit.DBN`;
 * :func:`init_module` — apply a :mod:`fastinit.init` scheme to every Linear / ConvNd /
-  ConvTransposeNd layer of an existing model, with the right fans for each layer type;
+  ConvTransposeNd layer of an existing model, with each layer's true fans (stride, groups);
 * :func:`load_pretrained_` — copy DBN (or RBM) weights into an existing model's first Linear
   layers.
 """
@@ -16,6 +16,7 @@ import inspect
 import math
 from collections import OrderedDict
 from collections.abc import Callable
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -223,19 +224,58 @@ def _layer_kinds(torch: Any) -> tuple[tuple[type, ...], tuple[type, ...]]:
     )
 
 
-def _target_spread(
-    scheme: str, shape: tuple[int, ...], kwargs: dict[str, Any]
-) -> tuple[float | None, float | None]:
-    """(std, bound) the scheme aims for on a torch-layout ``shape``; None where undefined."""
-    fan_in, fan_out = _init.compute_fans(shape)
-    if scheme in ("xavier_uniform", "xavier_normal"):
-        std = kwargs.get("gain", 1.0) * math.sqrt(2.0 / (fan_in + fan_out))
-    elif scheme in ("kaiming_uniform", "kaiming_normal", "he_uniform", "he_normal"):
+def _whole(value: Fraction) -> int | float:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def _layer_fans(module: Any, transposed: bool) -> tuple[int | float, int | float]:
+    """Mean number of inputs summed into an output (fan_in) and of outputs an input feeds."""
+    if not hasattr(module, "stride"):  # Linear
+        return module.in_features, module.out_features
+    taps = math.prod(module.kernel_size)
+    # Scattering with stride s lands a tap on one position in s: k/s taps per position on
+    # average (dilation moves them around, it does not add any).
+    scattered = Fraction(taps, math.prod(module.stride))
+    per_group_in = module.in_channels // module.groups
+    per_group_out = module.out_channels // module.groups
+    if transposed:
+        return _whole(per_group_in * scattered), per_group_out * taps
+    return per_group_in * taps, _whole(per_group_out * scattered)
+
+
+_FAN_SCHEMES = (
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "variance_scaling",
+)
+
+
+def _fan_std(scheme: str, fan_in: float, fan_out: float, kwargs: dict[str, Any]) -> float:
+    """The std a fan-based scheme (one of ``_FAN_SCHEMES``) gives for these fans."""
+    mode = str(kwargs.get("mode", "fan_in")).lower()
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}.get(mode)
+    if scheme.startswith("xavier"):
+        return kwargs.get("gain", 1.0) * math.sqrt(2.0 / (fan_in + fan_out))
+    if scheme.startswith(("kaiming_", "he_")):
         gain = _init.calculate_gain(kwargs.get("nonlinearity", "leaky_relu"), kwargs.get("a", 0.0))
-        fan = fan_in if kwargs.get("mode", "fan_in") == "fan_in" else fan_out
-        std = gain / math.sqrt(fan)
-    elif scheme in ("lecun_uniform", "lecun_normal"):
-        std = 1.0 / math.sqrt(fan_in)
+        return gain / math.sqrt(fan)
+    if scheme.startswith("lecun"):
+        return 1.0 / math.sqrt(fan_in)
+    return math.sqrt(kwargs.get("scale", 1.0) / max(1.0, fan))  # variance_scaling
+
+
+def _target_spread(
+    scheme: str, fans: tuple[float, float], kwargs: dict[str, Any]
+) -> tuple[float | None, float | None]:
+    """(std, bound) the scheme aims for on a layer of these fans; None where undefined."""
+    if scheme in _FAN_SCHEMES:
+        std = _fan_std(scheme, *fans, kwargs)
     elif scheme == "normal":
         std = float(kwargs.get("std", 1.0))
     elif scheme == "uniform":
@@ -245,8 +285,8 @@ def _target_spread(
         return 0.0, None
     else:
         return None, None
-    bound = math.sqrt(3.0) * std if scheme.endswith("uniform") else None
-    return std, bound
+    uniform = scheme.endswith("uniform") or kwargs.get("distribution") == "uniform"
+    return std, math.sqrt(3.0) * std if uniform else None
 
 
 def init_module(
@@ -259,17 +299,31 @@ def init_module(
 ) -> list[dict[str, Any]]:
     """Apply a :mod:`fastinit.init` scheme to every Linear, ConvNd and ConvTransposeNd layer.
 
-    Fans are computed per layer type from the forward pass, so a scheme means the same thing
-    on every layer:
+    Fans are the layer's own, so a scheme means the same thing on every layer: ``fan_in`` is
+    the number of input values summed into one output of the forward pass, ``fan_out`` the
+    number of outputs one input feeds (the terms its gradient sums), both averaged over the
+    positions away from the borders (padding removes taps there only; ``output_padding`` only
+    adds border positions). With kernel size ``k``, stride ``s``, dilation ``d``, ``g`` groups
+    and products over the spatial dimensions:
 
-    * ``Linear`` ``(out, in)`` and ``ConvNd`` ``(out, in / groups, *k)``: as
-      ``torch.nn.init`` — ``fan_in = in/groups · prod(k)``, ``fan_out = out · prod(k)``;
-    * ``ConvTransposeNd`` stores its weight as ``(in, out / groups, *k)``; ``torch.nn.init``
-      reads that like a Conv weight and so swaps the fans (a "fan_in" He init then scales by
-      the *output* channels). Here the weight is generated on the transposed view
-      ``(out / groups, in, *k)`` and transposed back: ``fan_in = in · prod(k)``,
-      ``fan_out = out/groups · prod(k)``, the fans of the convolution it is the transpose of,
-      read in the right direction.
+    * ``Linear(in, out)``: ``fan_in = in``, ``fan_out = out``;
+    * ``ConvNd(in, out)``: ``fan_in = in/g · prod(k)`` (every output reads its ``k`` taps,
+      which dilation spreads out but does not add to), ``fan_out = out/g · prod(k/s)`` (with
+      stride ``s``, each tap reaches one input position in ``s``);
+    * ``ConvTransposeNd(in, out)``, the backward pass of a ``ConvNd(out, in)``:
+      ``fan_in = in/g · prod(k/s)``, ``fan_out = out/g · prod(k)``.
+
+    ``k/s`` is a mean: when ``s`` does not divide ``k``, positions receive ``⌊k/s⌋`` or
+    ``⌈k/s⌉`` taps, and when ``q = gcd(d, s) > 1`` one position in ``q`` receives about
+    ``k·q/s`` of them and the others none; the variance a scheme aims for then holds on average over
+    positions. Such fans are floats, whole ones ints.
+
+    ``torch.nn.init`` reads fans off the weight's shape alone, ``(out, in/g, *k)`` for a Conv
+    and ``(in, out/g, *k)`` for a ConvTranspose; it knows neither stride nor groups and swaps
+    a ConvTranspose's fans. Fan-based schemes (Xavier, He/Kaiming, LeCun, variance scaling) are
+    drawn as usual and rescaled to the fans above; every scheme draws a ConvTranspose weight on
+    its forward view ``(out/g, in, *k)`` and transposes it back, so that shape-based schemes
+    (orthogonal, eye, dirac) see output channels first as on a Conv.
 
     Random numbers come from one NumPy generator used layer after layer in
     ``model.modules()`` order, so a seed reproduces the model exactly.
@@ -295,10 +349,10 @@ def init_module(
     Returns
     -------
     list of dict
-        One entry per layer set: ``name``, ``type``, ``shape``, ``scheme``, ``fan_in``,
-        ``fan_out``, ``std`` (what the scheme aims for; the measured std of the values set for
-        schemes without a closed form, such as orthogonal), ``bound`` (uniform schemes, else
-        None) and ``bias`` (the fill, or None).
+        One entry per layer set: ``name``, ``type``, ``shape``, ``scheme``, ``fan_in`` and
+        ``fan_out`` (the layer's fans above), ``std`` (what the scheme aims for with those
+        fans; the measured std of the values set for schemes without a closed form, such as
+        orthogonal), ``bound`` (uniform schemes, else None) and ``bias`` (the fill, or None).
 
     Raises
     ------
@@ -314,6 +368,9 @@ def init_module(
     >>> summary = init_module(net, "he_normal", rng=0)
     >>> [(s["name"], s["fan_in"]) for s in summary]
     [('0', 27), ('3', 14400)]
+    >>> up = torch.nn.ConvTranspose2d(32, 8, 4, stride=2, padding=1)
+    >>> [(s["fan_in"], s["fan_out"]) for s in init_module(up, rng=0)]  # 32 · 4²/2², 8 · 4²
+    [(128, 128)]
     """
     torch = _torch()
     generator = _init.get_initializer(scheme, **params)  # raises on unknown names / params
@@ -351,10 +408,16 @@ def init_module(
         gen_shape = (shape[1], shape[0], *shape[2:]) if is_transposed else shape
         np_dtype = np.float64 if weight.dtype == torch.float64 else np.float32
         values = generator(gen_shape, rng=gen, dtype=np_dtype)
+        fan_in, fan_out = _layer_fans(module, is_transposed)
+        if scheme in _FAN_SCHEMES:
+            # The generator read the fans off the weight's shape, which knows neither stride nor
+            # groups: rescale to the layer's own fans.
+            shape_std = _fan_std(scheme, *_init.compute_fans(gen_shape), kwargs)
+            if shape_std > 0:  # a zero gain leaves nothing to rescale
+                values *= _fan_std(scheme, fan_in, fan_out, kwargs) / shape_std
         if is_transposed:
             values = np.swapaxes(values, 0, 1)
-        fan_in, fan_out = _init.compute_fans(gen_shape)
-        std, bound = _target_spread(scheme, gen_shape, kwargs)
+        std, bound = _target_spread(scheme, (fan_in, fan_out), kwargs)
         if std is None:
             std = float(np.std(values))
         with torch.no_grad():
