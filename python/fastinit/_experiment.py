@@ -25,7 +25,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import init as _init
-from .dbn import DBN
+from .dbn import DBN, default_learning_rate
 
 # label -> (scheme, scheme parameters, hidden activation); "dbn" is the pretrained start.
 STARTS: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -65,9 +65,9 @@ class Config:
     momentum: float = 0.9
     pretrain_epochs: int = 20
     pretrain_batch_size: int = 20
-    # One rate for every RBM, or one per layer (an RBM with many hidden units needs a smaller
-    # one: at 0.1 a 500 -> 2000 RBM drives all its hidden units off within a few epochs).
-    pretrain_learning_rate: float | tuple[float, ...] = 0.1
+    # One rate for every RBM, one per layer, or None for the DBN's default per layer, which
+    # scales 0.1 down for wide layers (0.1, 0.1, 0.025 for 500-500-2000; see DBN's Notes).
+    pretrain_learning_rate: float | tuple[float, ...] | None = None
     pretrain_per_seed: bool = True
     backend: str = "auto"
     torch_threads: int = 2
@@ -102,7 +102,6 @@ def preset(dataset: str, *, full: bool) -> Config:
         optimizer="adam",
         learning_rate=1e-3,
         pretrain_batch_size=100,
-        pretrain_learning_rate=(0.1, 0.1, 0.025),
         image_shape=(28, 28),
     )
     if dataset == "mnist5k":
@@ -374,17 +373,31 @@ def resolve_backend(backend: str, threads: int = 2) -> str:
     return "torch"
 
 
+def pretrain_rates(
+    rates: float | Sequence[float] | None, n_inputs: int, hidden: Sequence[int]
+) -> list[float]:
+    """The learning rate of each RBM: ``rates`` spread over the layers, None the DBN's default."""
+    if rates is None:
+        sizes = (n_inputs, *hidden)
+        return [default_learning_rate(a, b) for a, b in itertools.pairwise(sizes)]
+    if isinstance(rates, int | float):
+        rates = (float(rates),) * len(hidden)
+    if len(rates) != len(hidden):
+        raise ValueError(f"pretrain_learning_rate needs {len(hidden)} values, got {rates}")
+    return [float(rate) for rate in rates]
+
+
+def _rates_text(rates: list[float]) -> str:
+    return f"{rates[0]}" if len(set(rates)) == 1 else f"{rates}"
+
+
 def pretrain(cfg: Config, X: np.ndarray, seed: int, verbose: int = 0) -> DBN:
     """The DBN start: greedy pretraining of the hidden layers on all (unlabelled) images."""
-    rates = cfg.pretrain_learning_rate
-    if isinstance(rates, int | float):
-        rates = (float(rates),) * len(cfg.hidden)
-    if len(rates) != len(cfg.hidden):
-        raise ValueError(f"pretrain_learning_rate needs {len(cfg.hidden)} values, got {rates}")
+    rates = pretrain_rates(cfg.pretrain_learning_rate, X.shape[1], cfg.hidden)
     return DBN(
         (X.shape[1], *cfg.hidden),
         rbm_params={"n_iter": cfg.pretrain_epochs, "batch_size": cfg.pretrain_batch_size},
-        layer_params=[{"learning_rate": float(rate)} for rate in rates],
+        layer_params=[{"learning_rate": rate} for rate in rates],
         n_jobs=cfg.n_jobs,
         random_state=seed,
         verbose=verbose,
@@ -560,7 +573,7 @@ def write_figures(
     if out_dir is None:
         return {}
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib.pyplot as plt
     except ImportError:
         log("matplotlib is not installed: no figures written (pip install matplotlib)")
         return {}
@@ -573,10 +586,12 @@ def write_figures(
     fig.suptitle(f"{cfg.dataset}: mean over {cfg.seeds} seeds")
     written["learning_curves"] = out / "learning_curves.png"
     fig.savefig(written["learning_curves"], dpi=110)
+    plt.close(fig)  # plot makes pyplot figures, which pyplot keeps until closed
     if dbn is not None:
         fig = plot.filters(dbn, shape=cfg.image_shape, n=100)
         written["filters"] = out / "filters.png"
         fig.savefig(written["filters"], dpi=110)
+        plt.close(fig)
     if cfg.moments:
         t = time.perf_counter()
         # 512-wide products are too small for BLAS threads; on a busy machine a second thread
@@ -592,6 +607,7 @@ def write_figures(
         fig = plot.activation_moments(moments)
         written["activation_moments"] = out / "activation_moments.png"
         fig.savefig(written["activation_moments"], dpi=110)
+        plt.close(fig)
         log(f"activation moments of a {cfg.moments_depth}-layer stack: "
             f"{time.perf_counter() - t:.1f} s")  # fmt: skip
     for name, path in written.items():
@@ -658,6 +674,8 @@ def markdown_report(
     ]
     for res in all_results:
         cfg = res["config"]
+        rates = pretrain_rates(cfg["pretrain_learning_rate"], res["sizes"][0], cfg["hidden"])
+        rates = _rates_text(rates)
         lines += [
             f"## {cfg['dataset']}: MLP {'-'.join(map(str, res['sizes']))}",
             "",
@@ -666,7 +684,7 @@ def markdown_report(
             f"batch {cfg['batch_size']}, no schedule, same budget for every "
             f"start. DBN: {'-'.join(map(str, [res['sizes'][0], *cfg['hidden']]))}, CD-1, "
             f"{cfg['pretrain_epochs']} epochs per layer, batch {cfg['pretrain_batch_size']}, "
-            f"learning rate {cfg['pretrain_learning_rate']}, on all {res['n_train']} training "
+            f"learning rate {rates}, on all {res['n_train']} training "
             f"images without labels, "
             + ("one DBN per seed" if cfg["pretrain_per_seed"] else "one DBN (seed 0) for all seeds")
             + f" ({res['pretrain_seconds']:.0f} s of pretraining in all). "
