@@ -291,6 +291,22 @@ bool binary_tables() { return g_tables.load(std::memory_order_relaxed); }
 void set_binary_tables(bool enabled) { g_tables.store(enabled, std::memory_order_relaxed); }
 
 bool BinaryRows::build(const float* x, std::int64_t rows, std::int64_t cols, int n_threads) {
+  return index_rows(rows, cols, n_threads, [&](std::int64_t r, std::int32_t* index, bool& bad) {
+    return g_scan_row(x + r * cols, cols, index, bad);
+  });
+}
+
+bool BinaryRows::build(const DataView& data, const std::int64_t* row_ids, std::int64_t rows,
+                       int n_threads) {
+  if (!data.is_sparse()) throw std::logic_error("BinaryRows::build: the view is not sparse");
+  return index_rows(rows, data.cols, n_threads,
+                    [&](std::int64_t r, std::int32_t* index, bool& bad) {
+                      return data.sparse_row_ones(row_ids[r], index, bad);
+                    });
+}
+
+template <class ScanRow>
+bool BinaryRows::index_rows(std::int64_t rows, std::int64_t cols, int n_threads, ScanRow&& scan) {
   // Row r's ones are first listed in its own slot row_index_[r * cols ...], so rows index in
   // parallel; the column lists are then filled in row order.
   rows_ = rows;
@@ -309,9 +325,8 @@ bool BinaryRows::build(const float* x, std::int64_t rows, std::int64_t cols, int
     const Range block = block_range(rows, n_blocks, b, 1);
     std::int64_t block_ones = 0;
     for (std::int64_t r = block.begin; r < block.end; ++r) {
-      const float* row = x + r * cols;
       bool not_binary = false;
-      const std::int64_t count = g_scan_row(row, cols, row_index_.data() + r * cols, not_binary);
+      const std::int64_t count = scan(r, row_index_.data() + r * cols, not_binary);
       row_counts_[r] = count;
       block_ones += count;
       if (not_binary || static_cast<double>(block_ones) >= limit) {

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "data.hpp"
+
 namespace fastinit {
 
 // Density of ones below which the row sum replaces sgemm (the crossover measured by
@@ -32,6 +34,8 @@ class BinaryRows {
   // Index the ones of x on up to n_threads threads. True when every entry is 0 or 1 and row
   // sums (few ones) or tables (binary_tables()) beat sgemm, i.e. when gather_sum pays.
   bool build(const float* x, std::int64_t rows, std::int64_t cols, int n_threads);
+  // The same for rows row_ids[0..rows) of a CSR view, read from its index (no scan).
+  bool build(const DataView& data, const std::int64_t* row_ids, std::int64_t rows, int n_threads);
 
   // out[r, 0:width] = sum over the ones k of row r of table[k * ld + col0 : + width]: summed in
   // increasing k, or through tables of subset sums.
@@ -51,6 +55,10 @@ class BinaryRows {
                    std::int64_t width, float alpha, float* table, std::int64_t ld) const;
 
  private:
+  // build's work: scan(r, index, not_binary) lists row r's ones and returns their count.
+  template <class ScanRow>
+  bool index_rows(std::int64_t rows, std::int64_t cols, int n_threads, ScanRow&& scan);
+
   std::int64_t rows_ = 0, cols_ = 0;
   std::vector<std::int64_t> row_counts_;  // ones per row
   std::vector<std::int32_t> row_index_;   // row r's ones at [r * cols_, r * cols_ + row_counts_[r])

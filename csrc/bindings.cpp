@@ -66,25 +66,72 @@ Model make_model(const F32& W, const F32& a, const F32& c, const std::string& vi
   return m;
 }
 
-DataView data_view(const py::array& X, std::int64_t n_cols, const char* name) {
-  if (X.ndim() != 2) value_error(std::string(name) + " must be a 2-D array");
-  if (X.shape(1) != n_cols)
-    value_error(std::string(name) + " has " + std::to_string(X.shape(1)) + " columns, expected " +
+DType engine_dtype(const py::dtype& dt, const char* name) {
+  if (dt.kind() == 'f' && dt.itemsize() == 4) return DType::Float32;
+  if (dt.kind() == 'f' && dt.itemsize() == 8) return DType::Float64;
+  if (dt.kind() == 'u' && dt.itemsize() == 1) return DType::UInt8;
+  if (dt.kind() == 'b') return DType::Bool;
+  throw py::type_error(std::string(name) + " must be float32, float64, uint8 or bool, got " +
+                       py::str(dt).cast<std::string>());
+}
+
+// A dense 2-D array or a scipy.sparse CSR matrix, as the engine reads it. The arrays stay
+// referenced for the call (the view points into them).
+struct Data {
+  DataView view;
+  py::object values, indices, indptr;
+};
+
+Data sparse_data(const py::object& X, const char* name) {
+  Data d;
+  d.values = X.attr("data");
+  d.indices = X.attr("indices");
+  d.indptr = X.attr("indptr");
+  const auto shape = X.attr("shape").cast<std::pair<std::int64_t, std::int64_t>>();
+  const auto values = py::array::ensure(d.values), indices = py::array::ensure(d.indices),
+             indptr = py::array::ensure(d.indptr);
+  const auto index_kind = [](const py::array& a) {
+    const py::dtype dt = a.dtype();
+    return dt.kind() == 'i' && (dt.itemsize() == 4 || dt.itemsize() == 8) ? dt.itemsize() : 0;
+  };
+  const auto contiguous = [](const py::array& a) {
+    return a && a.ndim() == 1 && (a.flags() & py::array::c_style);
+  };
+  if (!contiguous(values) || !contiguous(indices) || !contiguous(indptr) ||
+      index_kind(indices) == 0 || index_kind(indices) != index_kind(indptr) ||
+      indptr.shape(0) != shape.first + 1 || indices.shape(0) != values.shape(0))
+    value_error(std::string(name) + ": malformed CSR matrix");
+  DataView& v = d.view;
+  v.data = static_cast<const char*>(values.data());
+  v.dtype = engine_dtype(values.dtype(), name);
+  v.rows = shape.first;
+  v.cols = shape.second;
+  v.sparse = {indptr.data(), indices.data(), index_kind(indices) == 8, values.shape(0)};
+  v.check_sparse_index();
+  return d;
+}
+
+Data data_view(const py::object& X, std::int64_t n_cols, const char* name) {
+  const bool csr = py::hasattr(X, "indptr") && py::hasattr(X, "format") &&
+                   X.attr("format").cast<std::string>() == "csr";
+  Data d;
+  if (csr) {
+    d = sparse_data(X, name);
+  } else {
+    const auto a = py::array::ensure(X);
+    if (!a || a.ndim() != 2) value_error(std::string(name) + " must be a 2-D array");
+    d.values = a;
+    DataView& v = d.view;
+    v.data = static_cast<const char*>(a.data());
+    v.dtype = engine_dtype(a.dtype(), name);
+    v.rows = a.shape(0);
+    v.cols = a.shape(1);
+    v.row_stride = a.strides(0);
+    v.col_stride = a.strides(1);
+  }
+  if (n_cols >= 0 && d.view.cols != n_cols)
+    value_error(std::string(name) + " has " + std::to_string(d.view.cols) + " columns, expected " +
                 std::to_string(n_cols));
-  DataView d;
-  const py::dtype dt = X.dtype();
-  if (dt.kind() == 'f' && dt.itemsize() == 4) d.dtype = DType::Float32;
-  else if (dt.kind() == 'f' && dt.itemsize() == 8) d.dtype = DType::Float64;
-  else if (dt.kind() == 'u' && dt.itemsize() == 1) d.dtype = DType::UInt8;
-  else if (dt.kind() == 'b') d.dtype = DType::Bool;
-  else
-    throw py::type_error(std::string(name) + " must be float32, float64, uint8 or bool, got " +
-                         py::str(dt).cast<std::string>());
-  d.data = static_cast<const char*>(X.data());
-  d.rows = X.shape(0);
-  d.cols = X.shape(1);
-  d.row_stride = X.strides(0);
-  d.col_stride = X.strides(1);
   return d;
 }
 
@@ -93,7 +140,7 @@ int check_threads(int n_threads) {
   return n_threads;
 }
 
-py::dict py_train_epoch(const py::array& X, F32 W, F32 a, F32 c, F32 velocity_W, F32 velocity_a,
+py::dict py_train_epoch(const py::object& X, F32 W, F32 a, F32 c, F32 velocity_W, F32 velocity_a,
                      F32 velocity_c, std::optional<F32> chain_hidden, F32 hidden_mean,
                      std::uint64_t key, std::uint64_t step, std::uint64_t epoch,
                      const std::string& visible, int k, bool persistent, float learning_rate,
@@ -104,7 +151,8 @@ py::dict py_train_epoch(const py::array& X, F32 W, F32 a, F32 c, F32 velocity_W,
   m.W = writable(W, "W");
   m.a = writable(a, "a");
   m.c = writable(c, "c");
-  const DataView data = data_view(X, m.n_visible, "X");
+  const Data held = data_view(X, m.n_visible, "X");
+  const DataView& data = held.view;
   if (data.rows < 1) value_error("X must have at least one row");
   if (k < 1 || k > 30000) value_error("k must be in [1, 30000]");
   if (batch_size < 1) value_error("batch_size must be >= 1");
@@ -175,11 +223,12 @@ py::dict py_train_epoch(const py::array& X, F32 W, F32 a, F32 c, F32 velocity_W,
   return out;
 }
 
-py::array_t<float> py_hidden_probabilities(const py::array& X, const F32& W, const F32& c,
+py::array_t<float> py_hidden_probabilities(const py::object& X, const F32& W, const F32& c,
                                         int n_threads) {
   const F32 a_dummy(std::vector<py::ssize_t>{W.ndim() == 2 ? W.shape(1) : 0});
   const Model m = make_model(W, a_dummy, c, "bernoulli");
-  const DataView data = data_view(X, m.n_visible, "X");
+  const Data held = data_view(X, m.n_visible, "X");
+  const DataView& data = held.view;
   py::array_t<float> out({data.rows, m.n_hidden});
   float* dst = out.mutable_data();
   check_threads(n_threads);
@@ -203,10 +252,11 @@ py::array_t<float> py_visible_means(const F32& hidden, const F32& W, const F32& 
   return out;
 }
 
-py::array_t<double> py_free_energy(const py::array& X, const F32& W, const F32& a, const F32& c,
+py::array_t<double> py_free_energy(const py::object& X, const F32& W, const F32& a, const F32& c,
                                 const std::string& visible, int n_threads) {
   const Model m = make_model(W, a, c, visible);
-  const DataView data = data_view(X, m.n_visible, "X");
+  const Data held = data_view(X, m.n_visible, "X");
+  const DataView& data = held.view;
   py::array_t<double> out(data.rows);
   double* dst = out.mutable_data();
   check_threads(n_threads);
@@ -215,10 +265,11 @@ py::array_t<double> py_free_energy(const py::array& X, const F32& W, const F32& 
   return out;
 }
 
-py::array_t<double> py_pseudo_likelihood(const py::array& X, const F32& W, const F32& a, const F32& c,
+py::array_t<double> py_pseudo_likelihood(const py::object& X, const F32& W, const F32& a, const F32& c,
                                       int n_threads) {
   const Model m = make_model(W, a, c, "bernoulli");
-  const DataView data = data_view(X, m.n_visible, "X");
+  const Data held = data_view(X, m.n_visible, "X");
+  const DataView& data = held.view;
   py::array_t<double> out(data.rows);
   double* dst = out.mutable_data();
   check_threads(n_threads);
@@ -356,9 +407,9 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
         py::arg("counter"), py::arg("key"));
   m.def("random_matrix", &random_matrix, py::arg("key"), py::arg("stream"), py::arg("rows"),
         py::arg("cols"), py::arg("normal") = false);
-  m.def("value_range", [](const py::array& X, int n_threads) {
-    if (X.ndim() != 2) value_error("X must be a 2-D array");
-    const DataView data = data_view(X, X.shape(1), "X");
+  m.def("value_range", [](const py::object& X, int n_threads) {
+    const Data held = data_view(X, -1, "X");
+    const DataView& data = held.view;
     check_threads(n_threads);
     ValueRange range;
     {

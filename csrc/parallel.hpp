@@ -1,33 +1,31 @@
-// The engine's one thread pool: OpenMP loops with a fixed, thread-count-independent partition
-// of the work, and exceptions carried out of the parallel region and rethrown after it.
+// The engine's threads: a team per engine call, whose parallel loops hand out fixed blocks to
+// whichever threads are running.
+//
+// Blocks are cut from the problem's size alone, never from the thread count, so results do not
+// depend on n_jobs or on which thread runs a block. A loop is a job: the calling thread (the
+// team's leader) and the workers claim its blocks one at a time, and the leader returns as soon
+// as every block is done. A worker that the OS has descheduled (a busy core, another process's
+// threads) claims nothing and delays nobody; the threads that run do the work. OpenMP provides
+// the threads: one parallel region per call (with_team), instead of one per loop, whose end
+// barrier would wait for every thread, running or not. Idle workers spin for a bounded time,
+// then sleep until the next job. Exceptions are carried out of the blocks and the region and
+// rethrown on the calling thread.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <mutex>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <type_traits>
 
 namespace fastinit {
 
-inline bool openmp_enabled() {
-#ifdef _OPENMP
-  return true;
-#else
-  return false;
-#endif
-}
-
-inline int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
+bool openmp_enabled();
+// Threads an OpenMP region would start by default (OMP_NUM_THREADS, threadpoolctl's limits).
+int max_threads();
 
 // [begin, end) of block `b` when `n` items are cut into `n_blocks` near-equal blocks whose
 // boundaries fall on multiples of `align` (so vector loops start aligned).
@@ -42,42 +40,95 @@ inline Range block_range(std::int64_t n, std::int64_t n_blocks, std::int64_t b,
   return {std::min(n, lo * align), std::min(n, hi * align)};
 }
 
-// Threads worth waking for `work` multiply-adds. A parallel region costs microseconds to open and
-// much more when a core is busy with another process (a spinning thread then waits for one that
-// was descheduled), so small products run on the calling thread alone.
+// Threads worth waking for `work` multiply-adds: small loops run on the calling thread alone,
+// where handing out blocks would cost more than it saves.
 inline int threads_for(std::int64_t work, int n_threads) {
   constexpr std::int64_t kMinWorkPerThread = std::int64_t{1} << 20;
   const std::int64_t useful = std::max<std::int64_t>(1, work / kMinWorkPerThread);
   return static_cast<int>(std::min<std::int64_t>(n_threads, useful));
 }
 
-// Runs fn(i) for i in [0, n) on up to n_threads threads (static schedule). The first exception
-// thrown by any iteration is rethrown on the calling thread after the region has joined; the
-// remaining iterations still run, so no thread is left waiting at a barrier.
+// A block of a job: fn(context, block index), without std::function's allocation.
+struct BlockFn {
+  void* context;
+  void (*call)(void*, std::int64_t);
+};
+
+// The threads of one engine call. Only with_team creates one; parallel_for finds it.
+class Team {
+ public:
+  explicit Team(int size) : size_(size) {}
+  Team(const Team&) = delete;
+  Team& operator=(const Team&) = delete;
+
+  int size() const { return size_; }
+  // Leader: blocks [0, n) of fn on the leader and up to max_threads - 1 workers; returns once
+  // all are done, rethrowing the first exception a block threw (the other blocks still run).
+  void run(int max_threads, std::int64_t n, BlockFn fn);
+  // Worker `index` (1 .. size - 1): serve jobs until close().
+  void serve(int index) noexcept;
+  // Leader: let the workers go (they leave the region's barrier).
+  void close() noexcept;
+
+ private:
+  // state_ = generation (24 bits) | participants (8 bits) | blocks not yet claimed (32 bits).
+  static constexpr int kRemainingBits = 32, kThreadsBits = 8;
+  static constexpr std::uint64_t kRemainingMask = (std::uint64_t{1} << kRemainingBits) - 1;
+  static std::uint64_t generation(std::uint64_t s) { return s >> (kRemainingBits + kThreadsBits); }
+  static int participants(std::uint64_t s) {
+    return static_cast<int>((s >> kRemainingBits) & ((1u << kThreadsBits) - 1));
+  }
+  // Claim one block of the current job: its index, or -1 when none is left.
+  std::int64_t claim();
+  void run_block(std::int64_t index);
+  // Worker: the state of the first job after generation `seen`, or 0 once closed.
+  std::uint64_t wait_for_job(std::uint64_t seen);
+  void wait_until_done(std::int64_t n);
+
+  const int size_;
+  std::atomic<std::uint64_t> state_{0};
+  std::atomic<std::int64_t> done_{0};
+  std::atomic<bool> closed_{false};
+  // The job, written by the leader before it publishes the job's state and stable until all of
+  // its blocks are done (a thread reads them only after claiming a block).
+  BlockFn fn_{nullptr, nullptr};
+  std::int64_t n_ = 0;
+  std::exception_ptr error_;
+  std::mutex error_mutex_;
+  // Sleeping workers.
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::atomic<int> sleepers_{0};
+};
+
+namespace detail {
+Team* current_team();  // the team the calling thread leads, outside its blocks; else null
+bool inside_block();   // the calling thread is running a block of a job
+}  // namespace detail
+
+// Runs body() on the calling thread with a team of up to n_threads threads that serve its
+// parallel_for loops (directly, or from functions it calls). Inside another team's call, or
+// with one thread, body() just runs.
+void with_team(int n_threads, const std::function<void()>& body);
+
+// Runs fn(i) for i in [0, n) on up to n_threads threads. The first exception thrown by any
+// iteration is rethrown on the calling thread once all iterations have run. Inside a
+// with_team call the team serves it; otherwise a team is formed for this loop alone.
 template <class Fn>
 void parallel_for(int n_threads, std::int64_t n, Fn&& fn) {
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  const auto guarded = [&](std::int64_t i) {
-    try {
-      fn(i);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
-  };
-#ifdef _OPENMP
-  if (n_threads > 1 && n > 1) {
-#pragma omp parallel for schedule(static) num_threads(n_threads)
-    for (std::int64_t i = 0; i < n; ++i) guarded(i);
+  if (n <= 0) return;
+  const BlockFn block{static_cast<void*>(&fn), [](void* f, std::int64_t i) {
+                        (*static_cast<std::remove_reference_t<Fn>*>(f))(i);
+                      }};
+  const int threads = static_cast<int>(std::min<std::int64_t>(n_threads, n));
+  if (Team* team = detail::current_team(); team && threads > 1) {
+    team->run(threads, n, block);
+  } else if (threads > 1 && !detail::inside_block()) {
+    with_team(threads, [&] { detail::current_team()->run(threads, n, block); });
   } else {
-    for (std::int64_t i = 0; i < n; ++i) guarded(i);
+    Team serial(1);
+    serial.run(1, n, block);
   }
-#else
-  (void)n_threads;
-  for (std::int64_t i = 0; i < n; ++i) guarded(i);
-#endif
-  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace fastinit

@@ -50,70 +50,6 @@ inline std::int64_t hidden_blocks(std::int64_t n_hidden, std::int64_t rows) {
 // hidden states ~10 % on) it made an epoch 12 % faster; at batch 10 it saved nothing.
 constexpr std::int64_t kMirrorRows = 32;
 
-template <class T>
-void load_rows_as(const DataView& d, const std::int64_t* index, std::int64_t first, std::int64_t n,
-                  float* out) {
-  for (std::int64_t r = 0; r < n; ++r) {
-    const std::int64_t src = index ? index[r] : first + r;
-    const char* row = d.data + src * d.row_stride;
-    float* dst = out + r * d.cols;
-    // memcpy loads tolerate unaligned memmaps and compile to plain loads.
-    if (d.col_stride == static_cast<std::int64_t>(sizeof(T))) {
-      for (std::int64_t j = 0; j < d.cols; ++j) {
-        T value;
-        std::memcpy(&value, row + j * sizeof(T), sizeof(T));
-        dst[j] = static_cast<float>(value);
-      }
-    } else {
-      for (std::int64_t j = 0; j < d.cols; ++j) {
-        T value;
-        std::memcpy(&value, row + j * d.col_stride, sizeof(T));
-        dst[j] = static_cast<float>(value);
-      }
-    }
-  }
-}
-
-// lo, hi: running extremes; nonfinite: a running sum of x - x, which is 0 while every x is
-// finite and NaN from the first NaN or infinity on (a same-width accumulator vectorizes, where
-// an integer flag for doubles did not).
-template <class T>
-[[gnu::always_inline]] inline void range_of_row(const char* row, std::int64_t n,
-                                                std::int64_t stride, T& lo, T& hi, T& nonfinite) {
-#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : nonfinite)
-  for (std::int64_t j = 0; j < n; ++j) {
-    T x;
-    std::memcpy(&x, row + j * stride, sizeof(T));
-    lo = x < lo ? x : lo;
-    hi = x > hi ? x : hi;
-    nonfinite += x - x;
-  }
-}
-
-template <class T>
-ValueRange value_range_as(const DataView& d, std::int64_t first, std::int64_t end) {
-  using Limits = std::numeric_limits<T>;
-  T lo = Limits::has_infinity ? Limits::infinity() : Limits::max();
-  T hi = Limits::has_infinity ? -Limits::infinity() : Limits::lowest();
-  T nonfinite = 0;
-  // The range does not depend on the order of the entries: walk the contiguous axis innermost,
-  // as lines of rows first..end (by rows) or of their columns (by columns, e.g. Fortran order).
-  const bool by_rows = d.col_stride <= d.row_stride;
-  const std::int64_t n_lines = by_rows ? end - first : d.cols;
-  const std::int64_t line_stride = by_rows ? d.row_stride : d.col_stride;
-  const std::int64_t n = by_rows ? d.cols : end - first;
-  const std::int64_t stride = by_rows ? d.col_stride : d.row_stride;
-  const char* start = d.data + first * d.row_stride;
-  for (std::int64_t i = 0; i < n_lines; ++i) {
-    const char* line = start + i * line_stride;
-    if (stride == static_cast<std::int64_t>(sizeof(T)))  // a constant stride vectorizes
-      range_of_row(line, n, sizeof(T), lo, hi, nonfinite);
-    else
-      range_of_row(line, n, stride, lo, hi, nonfinite);
-  }
-  return {static_cast<double>(lo), static_cast<double>(hi), nonfinite == 0};
-}
-
 // Columns [j0, j0 + width) of W as the row-sum kernels take them: in the visible-major copy the
 // last hidden block runs on to the end of the padded row, so that it too is whole vectors. (With
 // 500 hidden units its 4-column scalar rest made the thread holding it take 1.4x as long as the
@@ -344,37 +280,6 @@ void load_rows_parallel(const DataView& data, const std::int64_t* index, std::in
 
 }  // namespace
 
-void DataView::load_rows(const std::int64_t* index, std::int64_t first, std::int64_t n,
-                         float* out) const {
-  switch (dtype) {
-    case DType::Float32: load_rows_as<float>(*this, index, first, n, out); break;
-    case DType::Float64: load_rows_as<double>(*this, index, first, n, out); break;
-    case DType::UInt8:
-    case DType::Bool: load_rows_as<std::uint8_t>(*this, index, first, n, out); break;
-  }
-}
-
-ValueRange DataView::value_range(int n_threads) const {
-  const std::int64_t n_blocks = threads_for(rows * cols, n_threads);
-  std::vector<ValueRange> block(n_blocks);
-  parallel_for(n_blocks, n_blocks, [&](std::int64_t b) {
-    const Range r = block_range(rows, n_blocks, b, 1);
-    switch (dtype) {
-      case DType::Float32: block[b] = value_range_as<float>(*this, r.begin, r.end); break;
-      case DType::Float64: block[b] = value_range_as<double>(*this, r.begin, r.end); break;
-      case DType::UInt8:
-      case DType::Bool: block[b] = value_range_as<std::uint8_t>(*this, r.begin, r.end); break;
-    }
-  });
-  ValueRange all = block[0];
-  for (const ValueRange& x : block) {
-    all.low = std::min(all.low, x.low);
-    all.high = std::max(all.high, x.high);
-    all.finite = all.finite && x.finite;
-  }
-  return all;
-}
-
 std::vector<std::int64_t> epoch_order(std::int64_t n, bool shuffle, std::uint64_t key,
                                       std::uint64_t epoch) {
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
@@ -394,9 +299,11 @@ std::uint64_t train_stream(std::uint64_t step, std::uint64_t phase) {
   return stream::make(stream::kTrain, (step << 16) | (phase & 0xFFFF));
 }
 
-EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig& cfg,
-                       const DataView& data, std::uint64_t epoch,
-                       const std::function<bool()>& should_stop) {
+namespace {
+
+EpochStats run_epoch(const Model& model, TrainState& state, const TrainConfig& cfg,
+                     const DataView& data, std::uint64_t epoch,
+                     const std::function<bool()>& should_stop) {
   const std::int64_t N = data.rows, V = model.n_visible, H = model.n_hidden;
   const std::int64_t B = std::min(cfg.batch_size, N);
   const std::int64_t n_neg_max = cfg.persistent ? state.n_chains : B;
@@ -419,11 +326,16 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
   // better trade for CD-k with mean-field negatives and k > 1, where the data enter 2 of the
   // 2k + 3 products and the hidden samples k of them (CD-10, one thread: 8.5 s vs 12.0 s).
   BinaryRows v0_rows, v_neg_rows, h_rows;
+  // The ones of the data rows order[first .. first + n), loaded into v_stack: a CSR matrix lists
+  // them already.
+  const auto index_data = [&](std::int64_t first, std::int64_t n) {
+    return data.is_sparse() ? v0_rows.build(data, order.data() + first, n, nt)
+                            : v0_rows.build(v_stack.data(), n, V, nt);
+  };
   load_rows_parallel(data, order.data(), B, v_stack.data(), nt);
   const bool sampled_negatives = cfg.persistent || cfg.sample_visible;
   const bool visible_major = model.visible == VisibleType::Bernoulli &&
-                             (cfg.k == 1 || sampled_negatives) &&
-                             v0_rows.build(v_stack.data(), B, V, nt);
+                             (cfg.k == 1 || sampled_negatives) && index_data(0, B);
   std::optional<TransposedCopy> weights, velocity;
   Model m = model;
   float* vel_W = state.velocity_W;
@@ -622,8 +534,8 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
     positive.samples = (!cfg.persistent || monitor) ? h_samples.data() : nullptr;
     positive.rng = &rng0;
     positive.softplus_sum = monitor ? softplus_sum.data() : nullptr;
-    v0_ones = positive.binary_input =
-        batch == 0 && visible_major ? &v0_rows : sparse_visible(v0_rows, v0, b);
+    const bool v0_indexed = visible_major && (batch == 0 || index_data(start, b));
+    v0_ones = positive.binary_input = v0_indexed ? &v0_rows : nullptr;
     hidden_pass(m, v0, b, positive, nt);
     if (monitor) {
       for (std::int64_t r = 0; r < b; ++r) free_energy_sum -= softplus_sum[r];
@@ -685,6 +597,17 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
   }
   stats.reconstruction_error = recon_rows ? recon_sum / (static_cast<double>(recon_rows) * V) : 0.0;
   stats.free_energy = fe_rows ? free_energy_sum / static_cast<double>(fe_rows) : 0.0;
+  return stats;
+}
+
+}  // namespace
+
+EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig& cfg,
+                       const DataView& data, std::uint64_t epoch,
+                       const std::function<bool()>& should_stop) {
+  // One team for the whole pass: its loops, several per mini-batch, go to whichever threads run.
+  EpochStats stats;
+  with_team(cfg.n_threads, [&] { stats = run_epoch(model, state, cfg, data, epoch, should_stop); });
   return stats;
 }
 

@@ -10,32 +10,11 @@
 #include <functional>
 #include <vector>
 
+#include "data.hpp"
+
 namespace fastinit {
 
 enum class VisibleType { Bernoulli, Gaussian };
-enum class DType { Float32, Float64, UInt8, Bool };
-
-struct ValueRange {
-  double low, high;  // over the finite entries and infinities; NaNs are skipped
-  bool finite;       // no NaN or infinity
-};
-
-// A read-only 2-D array of any supported dtype and strides (bytes). Rows are converted to
-// float32 one mini-batch at a time, so no float copy of a whole data set is ever made.
-struct DataView {
-  const char* data = nullptr;
-  DType dtype = DType::Float32;
-  std::int64_t rows = 0, cols = 0;
-  std::int64_t row_stride = 0, col_stride = 0;
-
-  // out (n x cols) <- rows index[0..n) (or rows first..first+n when index is null).
-  void load_rows(const std::int64_t* index, std::int64_t first, std::int64_t n, float* out) const;
-
-  // The smallest and largest entry and whether all are finite, in one pass on up to n_threads
-  // threads. (The input checks need both: NumPy would take three single-threaded passes.)
-  ValueRange value_range(int n_threads) const;
-};
-
 // Views of the parameters, updated in place.
 struct Model {
   // n_hidden x n_visible row-major (the API's layout), or n_visible x n_hidden when

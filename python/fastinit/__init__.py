@@ -25,11 +25,11 @@ from ._config import get_config, show_config  # noqa: E402
 
 __version__: str = get_config()["version"]
 
-__all__ = ["DBN", "RBM", "__version__", "get_config", "init", "show_config"]
+__all__ = ["DBN", "RBM", "BernoulliRBM", "__version__", "get_config", "init", "show_config"]
 
 # The estimators import scikit-learn (about a second): loaded on first use (PEP 562), so that
 # ``from fastinit import init`` stays cheap for torch users.
-_LAZY = {"DBN": ".dbn", "RBM": ".rbm"}
+_LAZY = {"DBN": ".dbn", "RBM": ".rbm", "BernoulliRBM": ".bernoulli"}
 
 
 def __getattr__(name: str) -> Any:

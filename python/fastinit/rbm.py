@@ -18,14 +18,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_scalar
-from sklearn.utils.validation import (
-    assert_all_finite,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _core
 from . import init as _init
@@ -33,12 +29,11 @@ from . import likelihood as _likelihood
 from ._parallel import resolve_n_threads
 from ._progress import EpochProgress
 from ._random import RandomStateLike, make_key
+from ._validation import column_means, engine_data, output_dtype
 
 __all__ = ["RBM"]
 
 _FORMAT_VERSION = 1
-# Dtypes the engine reads directly, one mini-batch at a time; anything else is converted.
-_ENGINE_DTYPES = (np.float32, np.float64, np.uint8, np.bool_)
 # Clip of the data mean before the log-odds visible-bias start (Hinton 2010, section 8).
 _MEAN_CLIP = 1e-3
 _STATE = (
@@ -268,39 +263,20 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_scalar(self.monitor_every, "monitor_every", numbers.Integral, min_val=0)
         resolve_n_threads(self.n_jobs)
 
-    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        """Check X and return it in a dtype the engine reads, without copying when possible."""
-        X = self._validate_values(
-            X, "X", reset=reset, dtype=list(_ENGINE_DTYPES), order=None, ensure_min_samples=1
-        )
+    def _engine_data(self, X: Any, caller: str, *, fitting: bool, **kwargs: Any) -> Any:
+        """X validated for the engine (see :func:`fastinit._validation.engine_data`)."""
+        return engine_data(
+            self, X, f"{type(self).__name__}.{caller}", fitting=fitting,
+            bernoulli=self.visible == "bernoulli", n_threads=resolve_n_threads(self.n_jobs),
+            **kwargs,
+        )  # fmt: skip
+
+    def _training_data(self, X: Any, caller: str, *, reset: bool) -> Any:
+        X = self._engine_data(X, caller, fitting=True, reset=reset, ensure_min_samples=1)
         if reset and self.n_visible is not None and X.shape[1] != self.n_visible:
             raise ValueError(
                 f"X has {X.shape[1]} features, but n_visible={self.n_visible}; pass data with "
                 f"{self.n_visible} columns or change n_visible"
-            )
-        return X
-
-    def _validate_values(self, X: Any, name: str, *, reset: bool = False, **kwargs: Any) -> Any:
-        """``validate_data``, with the checks of the values done in one threaded pass of the
-        engine: finite, and in [0, 1] for Bernoulli visible units (scikit-learn and NumPy would
-        take three single-threaded passes: 25 ms of a 1 s epoch on 60,000 MNIST rows)."""
-        X = validate_data(self, X, reset=reset, ensure_all_finite=False, **kwargs)
-        bernoulli = self.visible == "bernoulli"
-        if X.size == 0 or X.dtype == np.bool_ or (X.dtype == np.uint8 and not bernoulli):
-            return X
-        low, high, finite = _core.value_range(X, resolve_n_threads(self.n_jobs))
-        if not finite:
-            assert_all_finite(X, input_name=name)  # raises scikit-learn's message
-        if bernoulli and (low < 0 or high > 1):
-            hint = (
-                " uint8 data looks like raw pixels: divide by 255 or binarize (X > 127)."
-                if X.dtype == np.uint8
-                else " Scale it (e.g. X / X.max()) or binarize it, or use visible='gaussian' for"
-                " standardized real-valued data."
-            )
-            raise ValueError(
-                f"{name} must lie in [0, 1] for Bernoulli visible units (found values in "
-                f"[{low:g}, {high:g}]).{hint}"
             )
         return X
 
@@ -337,7 +313,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._key = make_key(self.random_state)
         rng = np.random.default_rng(self._key)
         W = self._initial_weights(rng, (int(self.n_hidden), n_visible))
-        mean = np.asarray(X.mean(axis=0, dtype=np.float64))
+        mean = column_means(X)
         if self.visible == "bernoulli":
             p = np.clip(mean, _MEAN_CLIP, 1 - _MEAN_CLIP)
             a = np.log(p / (1 - p))
@@ -413,7 +389,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         self._check_params()
         with self._rollback_on_error():
-            X = self._validate_X(X, reset=True)
+            X = self._training_data(X, "fit", reset=True)
             self._initialize(X)
             self._train(X, int(self.n_iter), self._make_monitor(X, validation_data))
         return self
@@ -442,7 +418,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._check_params()
         first = not hasattr(self, "components_")
         with self._rollback_on_error():
-            X = self._validate_X(X, reset=first)
+            X = self._training_data(X, "partial_fit", reset=first)
             if first:
                 self._initialize(X)
             elif self.persistent and self.persistent_hidden_ is None:
@@ -492,8 +468,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if validation_data is None and not self.monitor_every:
             return None
         if validation_data is not None:
-            validation_data = self._validate_values(
-                validation_data, "validation_data", dtype=list(_ENGINE_DTYPES), order=None
+            validation_data = self._engine_data(
+                validation_data, "fit", fitting=True, name="validation_data"
             )
         return _likelihood.TrainingMonitor(
             X[:_MONITOR_ROWS], validation_data, int(self.monitor_every),
@@ -560,22 +536,36 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for values in history.values():  # monitors not measured in this epoch
             if len(values) == n_before:
                 values.append(np.nan)
-        progress.update(metrics)
+        progress.update(self._reported(metrics, X, progress), seconds)
         if interrupt is not None:
             raise interrupt
 
+    def _reported(self, metrics: dict[str, float], X: Any, progress: EpochProgress) -> dict:
+        """The epoch's metrics for the progress line, which leads with the pseudo-likelihood as
+        scikit-learn's does (measured here, on the monitor's rows, when no monitor did)."""
+        if (
+            not progress.prints_lines
+            or self.visible != "bernoulli"
+            or ("pseudo_likelihood" in metrics)
+        ):
+            return metrics
+        rows = X[:_MONITOR_PL_ROWS]
+        return {"pseudo_likelihood": float(np.mean(self._score_samples(rows))), **metrics}
+
     # ------------------------------------------------------------------ inference
 
-    def _checked_input(self, X: Any) -> np.ndarray:
+    def _checked_input(self, X: Any, caller: str, **kwargs: Any) -> Any:
         check_is_fitted(self, "components_")
-        return self._validate_values(X, "X", dtype=list(_ENGINE_DTYPES), order=None)
+        return self._engine_data(X, caller, fitting=False, **kwargs)
 
     def transform(self, X: Any) -> np.ndarray:
         """Hidden-unit probabilities P(h = 1 | v) for every row of X.
 
         Returns
         -------
-        H : ndarray of shape (n_samples, n_hidden), float32
+        H : ndarray of shape (n_samples, n_hidden)
+            float32 for float32 input, else float64 (scikit-learn's rule; the engine computes
+            in float32 either way).
 
         Examples
         --------
@@ -585,7 +575,11 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> RBM(8, 3, n_iter=1, random_state=0).fit(X).transform(X[:2]).shape
         (2, 3)
         """
-        X = self._checked_input(X)
+        X = self._checked_input(X, "transform")
+        return self._hidden_probabilities(X).astype(output_dtype(X), copy=False)
+
+    def _hidden_probabilities(self, X: Any) -> np.ndarray:
+        """P(h = 1 | v) of validated engine data, float32 (no cast: DBN layers chain on it)."""
         return _core.hidden_probabilities(
             X, self.components_, self.intercept_hidden_, resolve_n_threads(self.n_jobs)
         )
@@ -595,7 +589,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        V : ndarray of shape (n_samples, n_visible), float32
+        V : ndarray of shape (n_samples, n_visible)
+            float32 for float32 input, else float64.
 
         Examples
         --------
@@ -606,19 +601,19 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (1, 8)
         """
         check_is_fitted(self, "components_")
-        H = check_array(H, dtype=np.float32, order="C", input_name="H")
+        H = check_array(H, accept_sparse=False, dtype=None, input_name="H")
+        dtype = output_dtype(H)
+        H = np.ascontiguousarray(H, dtype=np.float32)
         if H.shape[1] != self.components_.shape[0]:
             raise ValueError(
-                f"H has {H.shape[1]} columns, but the model has {self.components_.shape[0]} "
-                "hidden units"
+                f"RBM.inverse_transform: H has {H.shape[1]} columns, but the model has "
+                f"{self.components_.shape[0]} hidden units"
             )
-        return _core.visible_means(
-            H,
-            self.components_,
-            self.intercept_visible_,
-            self.visible,
+        means = _core.visible_means(
+            H, self.components_, self.intercept_visible_, self.visible,
             resolve_n_threads(self.n_jobs),
-        )
+        )  # fmt: skip
+        return means.astype(dtype, copy=False)
 
     def reconstruct(self, X: Any) -> np.ndarray:
         """Mean-field reconstruction E[v | h = P(h | v)] of every row of X.
@@ -631,7 +626,22 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> RBM(8, 3, n_iter=1, random_state=0).fit(X).reconstruct(X).shape
         (50, 8)
         """
-        return self.inverse_transform(self.transform(X))
+        X = self._checked_input(X, "reconstruct")
+        H = self._hidden_probabilities(X)
+        return self.inverse_transform(H).astype(output_dtype(X), copy=False)
+
+    # scikit-learn's BernoulliRBM helpers, kept for code written against it.
+
+    def _mean_hiddens(self, v: Any) -> np.ndarray:
+        """P(h = 1 | v) of a row or of rows: :meth:`transform`, also for one 1-D row."""
+        if not sp.issparse(v) and np.ndim(v) == 1:
+            return self.transform(np.asarray(v)[np.newaxis])[0]
+        return self.transform(v)
+
+    def _sample_hiddens(self, v: Any, rng: np.random.RandomState) -> np.ndarray:
+        """Hidden states drawn from P(h | v) with NumPy's ``rng``, as scikit-learn draws them."""
+        p = self._mean_hiddens(v)
+        return rng.uniform(size=p.shape) < p
 
     def _sampling_key(self, random_state: RandomStateLike) -> tuple[int, int]:
         """Key and call index for sampling methods: the model's own stream when None."""
@@ -654,8 +664,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        V_new : ndarray of shape (n_samples, n_visible), float32
-            Visible samples after the last sweep (binary for Bernoulli units).
+        V_new : ndarray of shape (n_samples, n_visible)
+            Visible samples after the last sweep (binary for Bernoulli units); float32 for
+            float32 input, else float64.
 
         Examples
         --------
@@ -668,8 +679,13 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "components_")
         check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
-        V = self._validate_values(V, "V", dtype=np.float32, order="C", copy=True)
-        return self._run_gibbs(V, int(n_steps), *self._sampling_key(random_state))
+        V = self._checked_input(V, "gibbs", name="V")
+        dtype = output_dtype(V)
+        V = V.toarray() if sp.issparse(V) else V
+        V = np.array(V, dtype=np.float32, order="C")  # the engine sweeps it in place
+        return self._run_gibbs(V, int(n_steps), *self._sampling_key(random_state)).astype(
+            dtype, copy=False
+        )
 
     def sample(
         self, n_samples: int, n_steps: int = 1000, random_state: RandomStateLike = None
@@ -720,15 +736,13 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> RBM(8, 3, n_iter=1, random_state=0).fit(X).free_energy(X).shape
         (50,)
         """
-        X = self._checked_input(X)
+        return self._free_energy(self._checked_input(X, "free_energy"))
+
+    def _free_energy(self, X: Any) -> np.ndarray:
         return _core.free_energy(
-            X,
-            self.components_,
-            self.intercept_visible_,
-            self.intercept_hidden_,
-            self.visible,
+            X, self.components_, self.intercept_visible_, self.intercept_hidden_, self.visible,
             resolve_n_threads(self.n_jobs),
-        )
+        )  # fmt: skip
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Pseudo-log-likelihood of every row: the exact sum over all visible units.
@@ -751,16 +765,44 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> bool(np.all(RBM(8, 3, n_iter=1, random_state=0).fit(X).score_samples(X) < 0))
         True
         """
-        X = self._checked_input(X)
+        return self._score_samples(self._checked_input(X, "score_samples"))
+
+    def _score_samples(self, X: Any) -> np.ndarray:
         if self.visible == "gaussian":
-            return -self.free_energy(X)
+            return -self._free_energy(X)
         return _core.pseudo_likelihood(
-            X,
-            self.components_,
-            self.intercept_visible_,
-            self.intercept_hidden_,
+            X, self.components_, self.intercept_visible_, self.intercept_hidden_,
             resolve_n_threads(self.n_jobs),
-        )
+        )  # fmt: skip
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean of :meth:`score_samples` over the rows of X (higher is better).
+
+        It lets model selection (``GridSearchCV``, ``cross_val_score``, dask-ml) rank RBMs
+        without ``scoring=``. For Bernoulli units it is the mean exact pseudo-log-likelihood,
+        which compares models. For Gaussian units it is the mean unnormalized log-density
+        ``-F(v)``, which compares rows of one model but not models (their log Z differ): rank
+        those with :meth:`log_likelihood` instead.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_visible)
+        y : ignored
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastinit import RBM
+        >>> X = (np.random.default_rng(0).random((100, 8)) < 0.5).astype(np.float32)
+        >>> rbm = RBM(8, 3, n_iter=1, random_state=0).fit(X)
+        >>> bool(rbm.score(X) == rbm.score_samples(X).mean())
+        True
+        """
+        return float(np.mean(self._score_samples(self._checked_input(X, "score"))))
 
     # ------------------------------------------------------------------ likelihood
 
@@ -854,22 +896,14 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> bool(rbm.log_likelihood(X) < 0)
         True
         """
-        X = self._checked_input(X)
+        X = self._checked_input(X, "log_likelihood")
         try:
             bound = inspect.signature(self.log_partition).bind(**log_partition_options)
         except TypeError as exc:
             raise TypeError(f"log_likelihood got an unexpected option: {exc}") from None
         bound.apply_defaults()
         log_z = self._log_partition(*bound.arguments.values(), reuse=True).log_z
-        free_energy = _core.free_energy(
-            X,
-            self.components_,
-            self.intercept_visible_,
-            self.intercept_hidden_,
-            self.visible,
-            resolve_n_threads(self.n_jobs),
-        )
-        return float(-np.mean(free_energy) - log_z)
+        return float(-np.mean(self._free_energy(X)) - log_z)
 
     def _log_partition(
         self, method: str, n_chains: int, n_betas: int, betas: Any, base_rate: Any,
@@ -931,7 +965,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> import numpy as np
         >>> from fastinit import RBM
         >>> rbm = RBM.from_weights(np.zeros((3, 5)), np.zeros(5), np.zeros(3))
-        >>> rbm.transform(np.ones((1, 5)))
+        >>> rbm.transform(np.ones((1, 5), dtype=np.float32))
         array([[0.5, 0.5, 0.5]], dtype=float32)
         """
         W = check_array(components, dtype=np.float64, input_name="components")
@@ -944,16 +978,19 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"intercept_hidden must have shape ({n_hidden},), got {c.shape}")
         if not (np.all(np.isfinite(a)) and np.all(np.isfinite(c))):
             raise ValueError("intercepts must be finite")
-        params.setdefault("n_visible", n_visible)
-        params.setdefault("n_hidden", n_hidden)
-        model = cls(**params)
+        model = cls(**{**cls._layer_params(n_visible, n_hidden), **params})
         model._check_params()
-        if model.n_visible != n_visible or model.n_hidden != n_hidden:
+        if model.n_visible not in (None, n_visible) or model.n_hidden != n_hidden:
             raise ValueError("n_visible / n_hidden disagree with the shape of components")
         model._key = make_key(model.random_state)
         model._set_state(W, a, c, reset_training=True)
         model.n_features_in_ = n_visible
         return model
+
+    @classmethod
+    def _layer_params(cls, n_visible: int, n_hidden: int) -> dict[str, int]:
+        """Constructor parameters that give the layer sizes (from_weights sets them)."""
+        return {"n_visible": n_visible, "n_hidden": n_hidden}
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save parameters, training state and random-stream position to an ``.npz`` file.
@@ -1088,8 +1125,10 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # Computation is float32 by design; float64 input gives float32 features.
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        # The engine computes in float32; outputs follow the input's float dtype.
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = self.visible == "bernoulli"
         return tags
 
 

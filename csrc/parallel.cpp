@@ -1,0 +1,198 @@
+#include "parallel.hpp"
+
+#include <chrono>
+#include <thread>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace fastinit {
+namespace {
+
+thread_local Team* t_team = nullptr;  // the team this thread leads
+thread_local bool t_in_block = false;
+
+// How long an idle worker spins for the next job before it sleeps. The loops of one
+// mini-batch follow each other within microseconds, so a short spin catches them all, while
+// between calls or on a machine whose cores are taken the worker leaves its core soon.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Calls ready() until it holds or `limit` has passed; true when it held.
+template <class Ready>
+bool spin_until(Ready&& ready, std::chrono::microseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    cpu_relax();
+    if (i % 64 == 63 && std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
+class InBlock {
+ public:
+  InBlock() : previous_(t_in_block) { t_in_block = true; }
+  ~InBlock() { t_in_block = previous_; }
+  InBlock(const InBlock&) = delete;
+  InBlock& operator=(const InBlock&) = delete;
+
+ private:
+  bool previous_;
+};
+
+}  // namespace
+
+bool openmp_enabled() {
+#ifdef _OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+namespace detail {
+Team* current_team() { return t_in_block ? nullptr : t_team; }
+bool inside_block() { return t_in_block; }
+}  // namespace detail
+
+std::int64_t Team::claim() {
+  std::uint64_t s = state_.load(std::memory_order_acquire);
+  while ((s & kRemainingMask) != 0) {
+    // A stale s (a job long finished) either fails here or matches the current job exactly,
+    // in which case the block claimed is a block of the current job: the fields are read after.
+    if (state_.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+      return n_ - static_cast<std::int64_t>(s & kRemainingMask);
+    }
+  }
+  return -1;
+}
+
+void Team::run_block(std::int64_t index) {
+  try {
+    const InBlock in_block;
+    fn_.call(fn_.context, index);
+  } catch (...) {
+    const std::lock_guard<std::mutex> lock(error_mutex_);
+    if (!error_) error_ = std::current_exception();
+  }
+  done_.fetch_add(1, std::memory_order_release);
+}
+
+void Team::run(int max_threads, std::int64_t n, BlockFn fn) {
+  fn_ = fn;
+  n_ = n;
+  error_ = nullptr;
+  done_.store(0, std::memory_order_relaxed);
+  const auto threads = static_cast<std::uint64_t>(std::clamp(max_threads, 1, size_));
+  const std::uint64_t next = generation(state_.load(std::memory_order_relaxed)) + 1;
+  // seq_cst, paired with the sleepers' count: either a sleeping worker sees this job when it
+  // checks before sleeping, or the leader sees it asleep and wakes it.
+  state_.store((next << (kRemainingBits + kThreadsBits)) | (threads << kRemainingBits) |
+                   static_cast<std::uint64_t>(n),
+               std::memory_order_seq_cst);
+  if (threads > 1 && sleepers_.load(std::memory_order_seq_cst) > 0) {
+    { const std::lock_guard<std::mutex> lock(sleep_mutex_); }
+    wake_.notify_all();
+  }
+  for (std::int64_t i = claim(); i >= 0; i = claim()) run_block(i);
+  wait_until_done(n);
+  if (error_) std::rethrow_exception(error_);
+}
+
+void Team::wait_until_done(std::int64_t n) {
+  const auto done = [&] { return done_.load(std::memory_order_acquire) == n; };
+  // A worker finishing a block ends within microseconds, unless the OS has descheduled it: then
+  // the leader gives its core away rather than spin against it.
+  if (spin_until(done, kSpin)) return;
+  while (!done()) std::this_thread::yield();
+}
+
+std::uint64_t Team::wait_for_job(std::uint64_t seen) {
+  std::uint64_t s = 0;
+  const auto ready = [&] {
+    s = state_.load(std::memory_order_seq_cst);
+    return closed_.load(std::memory_order_acquire) || generation(s) != seen;
+  };
+  if (!spin_until(ready, kSpin)) {
+    std::unique_lock<std::mutex> lock(sleep_mutex_);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    wake_.wait(lock, ready);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  return closed_.load(std::memory_order_acquire) ? 0 : s;
+}
+
+void Team::serve(int index) noexcept {
+  // Jobs count from generation 1, so a worker that starts late still joins the current one.
+  std::uint64_t seen = 0;
+  try {
+    for (std::uint64_t s = wait_for_job(seen); s != 0; s = wait_for_job(seen)) {
+      seen = generation(s);
+      if (index >= participants(s)) continue;
+      for (std::int64_t i = claim(); i >= 0; i = claim()) run_block(i);
+    }
+  } catch (...) {
+    // Only a failing mutex can get here: the worker stops and the leader does its share.
+  }
+}
+
+void Team::close() noexcept {
+  closed_.store(true, std::memory_order_seq_cst);
+  try {
+    const std::lock_guard<std::mutex> lock(sleep_mutex_);
+  } catch (...) {
+  }
+  wake_.notify_all();
+}
+
+void with_team(int n_threads, const std::function<void()>& body) {
+#ifdef _OPENMP
+  if (n_threads > 1 && !t_team && !t_in_block) {
+    // The team outlives the region: its end barrier is where the workers have left serve().
+    Team team(n_threads);
+    std::exception_ptr error;
+#pragma omp parallel num_threads(n_threads)
+    {
+      if (omp_get_thread_num() == 0) {
+        t_team = &team;
+        try {
+          body();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        t_team = nullptr;
+        team.close();
+      } else {
+        team.serve(omp_get_thread_num());
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#else
+  (void)n_threads;
+#endif
+  body();
+}
+
+}  // namespace fastinit

@@ -1,0 +1,27 @@
+"""Warnings fastinit emits, to filter or catch by class (as ``sklearn.exceptions``)."""
+
+from __future__ import annotations
+
+__all__ = ["DataRangeWarning"]
+
+
+class DataRangeWarning(UserWarning):
+    """Data given to a Bernoulli RBM's inference methods lie outside [0, 1].
+
+    The results are computed from the model's formulas, which extend to any real input, but the
+    model was trained on probabilities: scale held-out data as the training data were, and clip
+    them (``sklearn.preprocessing.MinMaxScaler(clip=True)``). Training refuses such data.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from fastinit import RBM
+    >>> from fastinit.exceptions import DataRangeWarning
+    >>> rbm = RBM.from_weights(np.zeros((2, 3)), np.zeros(3), np.zeros(2))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = rbm.transform([[0.0, 1.0, 2.0]])
+    >>> caught[0].category is DataRangeWarning
+    True
+    """
