@@ -207,6 +207,7 @@ py::dict py_train_epoch(const py::object& X, F32 W, F32 a, F32 c, F32 velocity_W
   out["n_batches"] = stats.n_batches;
   out["step"] = state.step;
   out["interrupted"] = stats.interrupted;
+  out["threads"] = stats.threads;
   if (stats.interrupted) {
     // The KeyboardInterrupt is pending from PyErr_CheckSignals; the caller records the
     // completed mini-batches (stats above) before re-raising it.
@@ -376,6 +377,8 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     info["blas_threads"] = blas::num_threads();
     return info;
   });
+
+  m.def("max_threads", &max_threads, "Threads an OpenMP region starts by default (OMP_NUM_THREADS, threadpoolctl).");
 
   m.def("train_epoch", &py_train_epoch, py::arg("X"), py::arg("W").noconvert(),
         py::arg("a").noconvert(), py::arg("c").noconvert(), py::arg("velocity_W").noconvert(),

@@ -69,6 +69,8 @@ int max_threads() {
 #endif
 }
 
+int team_threads() { return t_team ? t_team->size() : 1; }
+
 namespace detail {
 Team* current_team() { return t_in_block ? nullptr : t_team; }
 bool inside_block() { return t_in_block; }
@@ -174,6 +176,7 @@ void with_team(int n_threads, const std::function<void()>& body) {
 #pragma omp parallel num_threads(n_threads)
     {
       if (omp_get_thread_num() == 0) {
+        team.set_size(omp_get_num_threads());
         t_team = &team;
         try {
           body();

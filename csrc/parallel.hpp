@@ -61,6 +61,7 @@ class Team {
   Team(const Team&) = delete;
   Team& operator=(const Team&) = delete;
 
+  // Threads in the team (the leader included): at most what with_team asked for.
   int size() const { return size_; }
   // Leader: blocks [0, n) of fn on the leader and up to max_threads - 1 workers; returns once
   // all are done, rethrowing the first exception a block threw (the other blocks still run).
@@ -69,6 +70,8 @@ class Team {
   void serve(int index) noexcept;
   // Leader: let the workers go (they leave the region's barrier).
   void close() noexcept;
+  // Leader, before the first job: the threads the OpenMP region actually has.
+  void set_size(int size) { size_ = size; }
 
  private:
   // state_ = generation (24 bits) | participants (8 bits) | blocks not yet claimed (32 bits).
@@ -85,7 +88,7 @@ class Team {
   std::uint64_t wait_for_job(std::uint64_t seen);
   void wait_until_done(std::int64_t n);
 
-  const int size_;
+  int size_;  // set by the leader before its first job
   std::atomic<std::uint64_t> state_{0};
   std::atomic<std::int64_t> done_{0};
   std::atomic<bool> closed_{false};
@@ -105,6 +108,9 @@ namespace detail {
 Team* current_team();  // the team the calling thread leads, outside its blocks; else null
 bool inside_block();   // the calling thread is running a block of a job
 }  // namespace detail
+
+// Threads serving the calling thread's parallel loops: its team's size, or 1.
+int team_threads();
 
 // Runs body() on the calling thread with a team of up to n_threads threads that serve its
 // parallel_for loops (directly, or from functions it calls). Inside another team's call, or

@@ -60,6 +60,7 @@ struct EpochStats {
   double free_energy = 0.0;           // mean free energy of the rows of every 10th mini-batch
   std::int64_t n_batches = 0;         // mini-batches completed
   bool interrupted = false;
+  int threads = 1;                    // threads the pass ran on
 };
 
 // Random-number phases inside one training step (stream = kTrain, (step << 16) | phase):

@@ -51,7 +51,7 @@ def test_estimators_still_load_from_the_package():
     )
     assert out.splitlines() == [
         "fastinit.rbm fastinit.dbn True",
-        "['DBN', 'RBM', '__version__', 'get_config', 'init', 'show_config']",
+        "['DBN', 'RBM', 'BernoulliRBM', '__version__', 'get_config', 'init', 'show_config']",
         "module 'fastinit' has no attribute 'no_such_name'",
     ]
 

@@ -1025,7 +1025,7 @@ def test_wrong_inputs_raise_clear_errors_and_leave_the_model_unchanged(fitted, d
     ("momentum", -0.1, ValueError), ("n_jobs", 0, ValueError), ("n_jobs", 1.5, TypeError),
     ("n_hidden", 0, ValueError), ("n_iter", -1, ValueError), ("weight_decay", -1, ValueError),
     ("sparsity_target", 1.5, ValueError), ("n_chains", 0, ValueError),
-    ("persistent", "yes", TypeError), ("init", "nope", ValueError),
+    ("persistent", "yes", TypeError), ("init", "nope", ValueError), ("init", None, TypeError),
     ("random_state", "seed", TypeError), ("verbose", -1, ValueError),
 ])  # fmt: skip
 def test_bad_hyperparameters(fitted, digits, param, value, error):

@@ -397,3 +397,28 @@ def test_fine_tuning_from_dbn_beats_zeros_with_torch():
         )  # fmt: skip
         first[start] = result.train_loss[0]
     assert first["DBN pretrained"] < first["zeros"] - 0.3
+
+
+def test_init_module_without_rng_follows_torch_manual_seed():
+    torch = pytest.importorskip("torch")
+
+    def weights():
+        net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.Linear(8, 4))
+        init_module(net, "he_normal")
+        return [p.detach().clone() for p in net.parameters()]
+
+    torch.manual_seed(0)
+    first = weights()
+    torch.manual_seed(0)
+    again = weights()
+    other = weights()  # the generator moved on
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not torch.equal(first[0], other[0])
+
+
+def test_init_module_reports_the_uniform_bounds_it_used():
+    torch = pytest.importorskip("torch")
+    layer = torch.nn.Linear(50, 40)
+    (entry,) = init_module(layer, "uniform", low=-0.3, high=0.5, rng=0)
+    assert entry["std"] == pytest.approx(0.8 / np.sqrt(12))
+    assert layer.weight.min() >= -0.3 and layer.weight.max() < 0.5

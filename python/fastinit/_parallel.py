@@ -1,33 +1,155 @@
-"""Thread-count resolution with scikit-learn's ``n_jobs`` semantics."""
+"""Thread counts: scikit-learn's ``n_jobs`` semantics over the CPUs this process may really use.
+
+"All cores" means the CPUs of the process's affinity mask, capped by the CPU quota of its cgroup
+(a container or a systemd/Slurm/Kubernetes slice limited to 2 CPUs on a 64-core host gets 2
+threads, not 64), and by OpenMP's own limit (``OMP_NUM_THREADS``, or
+``threadpoolctl.threadpool_limits``). The quota is read from the cgroup the process is in
+(``/proc/self/cgroup``, located through ``/proc/self/mountinfo``), at every level up to the root
+of the hierarchy, for cgroup v2 (``cpu.max``) and v1 (``cpu.cfs_quota_us``).
+"""
 
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 import os
+from pathlib import Path
+
+__all__ = ["available_cpus", "cgroup_cpu_limit", "resolve_n_threads"]
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (affinity-aware)."""
+def _affinity_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
+def _mounts(root: Path) -> list[tuple[str, str, str, str]]:
+    """(filesystem type, root within it, mount point, super options) of every mount."""
+    mounts = []
+    for line in (_read(root / "proc/self/mountinfo") or "").splitlines():
+        fields, _, tail = line.partition(" - ")
+        parts, extra = fields.split(), tail.split()
+        if len(parts) >= 5 and len(extra) >= 3:
+            mounts.append((extra[0], parts[3], parts[4], extra[2]))
+    return mounts
+
+
+def _cpus(quota: str, period: str) -> float | None:
+    """quota / period in CPUs; None for "max", -1 (v1's "no limit") or anything unreadable."""
+    try:
+        q, p = int(quota), int(period)
+    except ValueError:
+        return None
+    return q / p if q > 0 and p > 0 else None
+
+
+def _quota_v2(directory: Path) -> float | None:
+    fields = (_read(directory / "cpu.max") or "").split()
+    return _cpus(*fields) if len(fields) == 2 else None
+
+
+def _quota_v1(directory: Path) -> float | None:
+    quota, period = _read(directory / "cpu.cfs_quota_us"), _read(directory / "cpu.cfs_period_us")
+    return None if quota is None or period is None else _cpus(quota, period)
+
+
+def _hierarchy_limit(mount_point: str, mount_root: str, path: str, quota_of) -> float | None:
+    """The smallest quota from the process's cgroup up to the mount's root."""
+    if not (path == mount_root or path.startswith(mount_root.rstrip("/") + "/")):
+        return None  # the process's cgroup is outside this mount (another namespace)
+    relative = path[len(mount_root) :].strip("/")
+    directory = Path(mount_point, relative)
+    limits = []
+    while True:
+        limit = quota_of(directory)
+        if limit is not None:
+            limits.append(limit)
+        if directory == Path(mount_point):
+            return min(limits) if limits else None
+        directory = directory.parent
+
+
+def cgroup_cpu_limit(root: str | os.PathLike[str] = "/") -> float | None:
+    """The CPU quota of this process's cgroup in CPUs (e.g. 2.0 or 1.5), or None if unlimited.
+
+    ``root`` is where ``/proc`` and the cgroup mounts are found (tests give a directory tree).
+
+    Examples
+    --------
+    >>> from fastinit._parallel import cgroup_cpu_limit
+    >>> cgroup_cpu_limit() is None or cgroup_cpu_limit() > 0
+    True
+    """
+    root = Path(root)
+    limits = []
+    mounts = _mounts(root)
+    for line in (_read(root / "proc/self/cgroup") or "").splitlines():
+        _, controllers, path = line.split(":", 2)
+        for fstype, mount_root, mount_point, options in mounts:
+            point = str(root / mount_point.lstrip("/"))
+            if controllers == "" and fstype == "cgroup2":
+                limit = _hierarchy_limit(point, mount_root, path, _quota_v2)
+            elif (
+                fstype == "cgroup"
+                and "cpu" in controllers.split(",")
+                and ("cpu" in options.split(","))
+            ):
+                limit = _hierarchy_limit(point, mount_root, path, _quota_v1)
+            else:
+                continue
+            if limit is not None:
+                limits.append(limit)
+    return min(limits) if limits else None
+
+
+@functools.lru_cache(maxsize=1)
+def _cached_cgroup_cpu_limit() -> float | None:
+    # The cgroup of a running process rarely changes; its affinity can (taskset), so that is
+    # read on every call.
+    return cgroup_cpu_limit()
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: its affinity mask, capped by its cgroup's CPU quota.
+
+    Examples
+    --------
+    >>> from fastinit._parallel import available_cpus
+    >>> available_cpus() >= 1
+    True
+    """
+    cpus = _affinity_cpus()
+    quota = _cached_cgroup_cpu_limit()
+    if quota is not None:
+        cpus = min(cpus, math.ceil(quota))
+    return max(1, cpus)
 
 
 def resolve_n_threads(n_jobs: int | None) -> int:
     """Turn ``n_jobs`` into a positive thread count.
 
-    ``None`` means every usable core (capped by ``OMP_NUM_THREADS`` when it is set), a positive
-    value is taken as is, and a negative value counts back from the usable cores (``-1`` = all,
-    ``-2`` = all but one), as in scikit-learn.
+    ``None`` means every available CPU (:func:`available_cpus`), capped by OpenMP's limit
+    (``OMP_NUM_THREADS``, ``threadpoolctl.threadpool_limits``); a positive value is taken as is,
+    and a negative value counts back from the available CPUs (``-1`` = all, ``-2`` = all but
+    one), as in scikit-learn.
     """
     if n_jobs is None:
         from . import _core
 
-        return max(1, min(usable_cores(), int(_core.build_info()["max_threads"])))
+        return max(1, min(available_cpus(), _core.max_threads()))
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
         raise TypeError(f"n_jobs must be None or an int, got {n_jobs!r}")
     if n_jobs == 0:
         raise ValueError("n_jobs == 0 has no meaning; use None, a positive or a negative int")
     if n_jobs > 0:
         return int(n_jobs)
-    return max(1, usable_cores() + 1 + int(n_jobs))
+    return max(1, available_cpus() + 1 + int(n_jobs))

@@ -257,6 +257,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for name in ("persistent", "shuffle", "sample_visible"):
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if not (callable(self.init) or isinstance(self.init, str)):
+            raise TypeError(f"init must be a scheme name or a callable, got {self.init!r}")
         if not callable(self.init) and self.init != "hinton":
             _init.get_initializer(self.init)  # raises ValueError listing the valid names
         check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)

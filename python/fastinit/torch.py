@@ -279,7 +279,7 @@ def _target_spread(
     elif scheme == "normal":
         std = float(kwargs.get("std", 1.0))
     elif scheme == "uniform":
-        low, high = float(kwargs.get("a", 0.0)), float(kwargs.get("b", 1.0))
+        low, high = float(kwargs.get("low", 0.0)), float(kwargs.get("high", 1.0))
         return (high - low) / math.sqrt(12.0), None
     elif scheme in ("zeros", "constant", "ones", "eye", "dirac"):
         return 0.0, None
@@ -342,7 +342,8 @@ def init_module(
     bias : float or None, default 0.0
         Constant fill of the biases; ``None`` leaves them untouched.
     rng : None, int or numpy.random.Generator, optional
-        Source of randomness.
+        Source of randomness; ``None`` seeds it from torch's generator, so that
+        ``torch.manual_seed`` reproduces the model as it does torch's own initialization.
     **params
         Further scheme parameters, e.g. ``std=0.01`` for ``"normal"``, ``mode="fan_out"``.
 
@@ -391,7 +392,10 @@ def init_module(
             )
     if bias is not None:
         bias = float(bias)
-    gen = np.random.default_rng(rng)
+    # Without rng, the seed comes from torch's generator: torch.manual_seed reproduces the model.
+    gen = np.random.default_rng(
+        rng if rng is not None else int(torch.randint(0, 2**62, (1,)).item())
+    )
     plain, transposed = _layer_kinds(torch)
     summary: list[dict[str, Any]] = []
     for name, module in model.named_modules():

@@ -1,0 +1,206 @@
+"""Thread counts on shared machines: the CPUs a process may use, and training that completes on
+a loaded core.
+
+The quota tests read a fake /proc and cgroup tree for each cgroup layout, then, where the
+machine allows it (root, a cgroup v1 ``cpu`` controller), a real cgroup with a CPU quota and a
+process inside it. The load tests hold a core with a spinning process (ended by its id) or a
+second training process, and assert only that training completes on the threads chosen: speed
+under load is measured in bench/bench_rbm.py, not here.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fastinit import RBM, _core
+from fastinit._parallel import available_cpus, cgroup_cpu_limit, resolve_n_threads
+
+# ---------------------------------------------------------------------------- fake cgroup trees
+
+
+def _tree(tmp_path, mounts, cgroup, files):
+    (tmp_path / "proc/self").mkdir(parents=True)
+    lines = [f"{30 + i} 20 0:{i} {root} {point} rw - {fstype} {fstype} {options}"
+             for i, (fstype, root, point, options) in enumerate(mounts)]  # fmt: skip
+    (tmp_path / "proc/self/mountinfo").write_text("\n".join(lines) + "\n")
+    (tmp_path / "proc/self/cgroup").write_text(cgroup)
+    for name, text in files.items():
+        path = tmp_path / name.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+V2 = [("cgroup2", "/", "/sys/fs/cgroup", "rw")]
+
+
+def test_cgroup_v2_limit_is_the_smallest_on_the_path(tmp_path):
+    root = _tree(tmp_path, V2, "0::/kubepods/pod1/ctr\n", {
+        "/sys/fs/cgroup/cpu.max": "max 100000\n",
+        "/sys/fs/cgroup/kubepods/cpu.max": "400000 100000\n",
+        "/sys/fs/cgroup/kubepods/pod1/cpu.max": "max 100000\n",
+        "/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max": "150000 100000\n",
+    })  # fmt: skip
+    assert cgroup_cpu_limit(root) == 1.5
+
+
+def test_cgroup_v2_parent_limit_binds_a_child_without_one(tmp_path):
+    root = _tree(tmp_path, V2, "0::/slice/job\n", {
+        "/sys/fs/cgroup/slice/cpu.max": "200000 100000\n",
+        "/sys/fs/cgroup/slice/job/cpu.max": "max 100000\n",
+    })  # fmt: skip
+    assert cgroup_cpu_limit(root) == 2.0
+
+
+def test_cgroup_v2_in_a_container_namespace(tmp_path):
+    """Inside a container the process's cgroup is '/' and the mount shows the container's."""
+    root = _tree(tmp_path, V2, "0::/\n", {"/sys/fs/cgroup/cpu.max": "200000 100000\n"})
+    assert cgroup_cpu_limit(root) == 2.0
+
+
+def test_cgroup_v1_cpu_controller_with_a_mount_root(tmp_path):
+    mounts = [
+        ("cgroup", "/", "/sys/fs/cgroup/memory", "rw,memory"),
+        ("cgroup", "/docker/abc", "/sys/fs/cgroup/cpu,cpuacct", "rw,cpu,cpuacct"),
+    ]
+    cgroup = "5:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc/inner\n"
+    root = _tree(tmp_path, mounts, cgroup, {
+        "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us": "300000\n",
+        "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us": "100000\n",
+        "/sys/fs/cgroup/cpu,cpuacct/inner/cpu.cfs_quota_us": "-1\n",
+        "/sys/fs/cgroup/cpu,cpuacct/inner/cpu.cfs_period_us": "100000\n",
+    })  # fmt: skip
+    assert cgroup_cpu_limit(root) == 3.0
+
+
+@pytest.mark.parametrize("cpu_max", ["max 100000\n", "", "garbage\n", "1.5 x\n", "-1 100000\n"])
+def test_no_or_unreadable_quota_means_no_limit(tmp_path, cpu_max):
+    root = _tree(tmp_path, V2, "0::/a\n", {"/sys/fs/cgroup/a/cpu.max": cpu_max})
+    assert cgroup_cpu_limit(root) is None
+    assert cgroup_cpu_limit(tmp_path / "nowhere") is None
+
+
+# ----------------------------------------------------------------------- OpenMP's own limits
+
+
+def _run(code, **env):
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, **env}, check=True)  # fmt: skip
+    return out.stdout.split()
+
+
+def test_omp_num_threads_caps_the_default():
+    code = "from fastinit._parallel import resolve_n_threads; print(resolve_n_threads(None))"
+    assert _run(code, OMP_NUM_THREADS="1") == ["1"]
+
+
+def test_threadpool_limits_cap_the_default():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    rbm = RBM(16, 8, n_iter=1, random_state=0)
+    X = (np.random.default_rng(0).random((300, 16)) < 0.5).astype(np.float32)
+    with threadpoolctl.threadpool_limits(1):
+        assert resolve_n_threads(None) == 1
+        rbm.fit(X)
+    assert resolve_n_threads(None) == min(available_cpus(), _core.max_threads())
+
+
+def test_negative_n_jobs_counts_back_from_the_available_cpus():
+    assert resolve_n_threads(-1) == available_cpus()
+    assert resolve_n_threads(-available_cpus() - 5) == 1
+
+
+# ----------------------------------------------------------------------- a real CPU quota
+
+
+def _cpu_cgroup_v1():
+    """The writable cgroup v1 cpu hierarchy this process sits at the root of, or None."""
+    if os.geteuid() != 0:
+        return None
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "cpu" in controllers.split(",") and path == "/":
+            for candidate in (Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup/cpu,cpuacct")):
+                if (candidate / "cpu.cfs_quota_us").exists() and os.access(candidate, os.W_OK):
+                    return candidate
+    return None
+
+
+@pytest.mark.parametrize("quota, expected", [(100_000, 1), (150_000, 2)])
+def test_default_threads_resolve_to_a_real_cgroup_quota(quota, expected):
+    hierarchy = _cpu_cgroup_v1()
+    if hierarchy is None:
+        pytest.skip("needs root and a writable cgroup v1 cpu controller")
+    if available_cpus() < expected:
+        pytest.skip(f"needs {expected} CPUs")
+    group = hierarchy / f"fastinit-test-{uuid.uuid4().hex[:8]}"
+    group.mkdir()
+    try:
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text(str(quota))
+        code = f"""
+            import os, numpy as np
+            open("{group}/cgroup.procs", "w").write(str(os.getpid()))
+            from fastinit import RBM, _core
+            from fastinit._parallel import resolve_n_threads
+            X = (np.random.default_rng(0).random((500, 64)) < 0.3).astype(np.float32)
+            rbm = RBM(64, 256, n_iter=1, random_state=0).fit(X)
+            stats = _core.train_epoch(X, rbm.components_, rbm.intercept_visible_,
+                rbm.intercept_hidden_, rbm._velocity_W, rbm._velocity_a, rbm._velocity_c, None,
+                rbm._hidden_mean, key=1, step=0, epoch=1, visible="bernoulli", k=1,
+                persistent=False, learning_rate=0.1, momentum=0.5, weight_decay=0.0,
+                sparsity_target=None, sparsity_cost=0.0, sparsity_decay=0.9,
+                sample_visible=False, batch_size=100, shuffle=True,
+                n_threads=resolve_n_threads(None))
+            print(resolve_n_threads(None), stats["threads"])
+        """
+        assert _run(code) == [str(expected), str(expected)]
+    finally:
+        for pid in (group / "cgroup.procs").read_text().split():
+            (hierarchy / "cgroup.procs").write_text(pid)  # leave nothing behind
+        group.rmdir()
+
+
+# ----------------------------------------------------------------------- a loaded machine
+
+
+@pytest.fixture
+def spinning_core():
+    """A process spinning on the first CPU of this process's affinity, ended by its id."""
+    cpu = min(os.sched_getaffinity(0))
+    code = f"import os; os.sched_setaffinity(0, {{{cpu}}})\nwhile True: pass"
+    spinner = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        yield spinner.pid
+    finally:
+        os.kill(spinner.pid, 9)
+        spinner.wait()
+
+
+def test_training_completes_beside_a_spinning_core(spinning_core):
+    X = (np.random.default_rng(0).random((2000, 784)) < 0.13).astype(np.float32)
+    rbm = RBM(784, 256, n_iter=2, random_state=0).fit(X)  # the default n_jobs
+    reference = RBM(784, 256, n_iter=2, random_state=0, n_jobs=1).fit(X)
+    np.testing.assert_array_equal(rbm.components_, reference.components_)
+    assert os.waitpid(spinning_core, os.WNOHANG) == (0, 0)  # the load was there throughout
+    assert resolve_n_threads(None) == min(available_cpus(), _core.max_threads())
+
+
+def test_two_training_processes_complete_side_by_side(tmp_path):
+    code = """
+        import numpy as np, hashlib
+        from fastinit import RBM
+        X = (np.random.default_rng(0).random((2000, 784)) < 0.13).astype(np.float32)
+        rbm = RBM(784, 256, n_iter=3, random_state=0).fit(X)
+        print(hashlib.sha256(rbm.components_.tobytes()).hexdigest())
+    """
+    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    outputs = [p.communicate(timeout=300)[0].split() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 1
