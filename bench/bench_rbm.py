@@ -45,6 +45,7 @@ if _HERE not in sys.path:  # run as a script, imported by path, or through pytho
     sys.path.insert(0, _HERE)
 
 import _data  # noqa: E402
+import loads  # noqa: E402
 import numpy_rbm  # noqa: E402
 import torch_rbm  # noqa: E402
 
@@ -576,6 +577,24 @@ def run_sklearn(w: Workload, X32: np.ndarray, start) -> Run:
     )
 
 
+def contender_job(
+    name: str, w: Workload, X32: np.ndarray, start, n_threads: int | None = None
+) -> Callable[[], Run]:
+    """One timed epoch of contender ``name`` on X32 from ``start``. ``fastinit`` runs on
+    ``n_threads`` threads (None: its default), ``fastinit_1t`` on one."""
+    if name == "fastinit":
+        return lambda: run_fastinit(w, X32, start, n_threads)
+    if name == "fastinit_1t":
+        return lambda: run_fastinit(w, X32, start, 1)
+    if name == "numpy":
+        return lambda: run_reference(numpy_rbm.NumpyRBM, w, X32, start)
+    if name == "torch":
+        return lambda: run_reference(torch_rbm.TorchRBM, w, X32, start)
+    if name == "sklearn":
+        return lambda: run_sklearn(w, X32, start)
+    raise ValueError(f"unknown contender {name!r}")
+
+
 # ------------------------------------------------------------------------------------ measuring
 
 
@@ -595,18 +614,11 @@ def bench_workload(w: Workload, data: DataSets, args, log, probe: SpeedProbe) ->
     ]
     sk_rows = min(w.sklearn_rows or w.rows, w.rows)
     X8 = Xf if Xf.dtype == np.uint8 else None
-    jobs: dict[str, Callable[[], Run]] = {}
-    for c in contenders:
-        if c == "fastinit":
-            jobs[c] = lambda: run_fastinit(w, X32, start, n_threads)
-        elif c == "fastinit_1t" and n_threads != 1:
-            jobs[c] = lambda: run_fastinit(w, X32, start, 1)
-        elif c == "numpy":
-            jobs[c] = lambda: run_reference(numpy_rbm.NumpyRBM, w, X32, start)
-        elif c == "torch":
-            jobs[c] = lambda: run_reference(torch_rbm.TorchRBM, w, X32, start)
-        elif c == "sklearn":
-            jobs[c] = lambda: run_sklearn(w, X32[:sk_rows], start)
+    jobs: dict[str, Callable[[], Run]] = {
+        c: contender_job(c, w, X32[:sk_rows] if c == "sklearn" else X32, start, n_threads)
+        for c in contenders
+        if not (c == "fastinit_1t" and n_threads == 1)
+    }
     if "uint8" in w.extra and X8 is not None:
         jobs["fastinit_uint8"] = lambda: run_fastinit(w, X8, start, n_threads)
     growth_rows = 10_000 if w.rows > 10_000 else 0
@@ -753,6 +765,41 @@ def bench_workload(w: Workload, data: DataSets, args, log, probe: SpeedProbe) ->
             "ratio_full_over_10k": per_sample_full / per_sample_10k,
         }
     return result
+
+
+LOADED_CONTENDERS = ("fastinit", "fastinit_1t", "numpy", "torch")
+
+
+def bench_under_load(w: Workload, data: DataSets, args, log) -> dict[str, Any]:
+    """The workload's epoch beside each load of ``--loads`` (bench/loads.py): fastinit with its
+    default ``n_jobs`` and with one thread, NumPy and PyTorch. Every timed run starts its load
+    afresh (the twin load trains the same contender); contenders rotate between repeats. No
+    speed probe here: the machine is busy on purpose."""
+    _, X32, _ = data.get(w.data)
+    X32 = X32[: min(w.rows, args.loaded_rows)]
+    start = start_point(X32, w.n_hidden, w.visible)
+    contenders = [c for c in LOADED_CONTENDERS
+                  if c != "torch" or (torch_rbm.available() and not args.no_torch)]  # fmt: skip
+    repeats = args.loaded_repeats
+    out: dict[str, Any] = {"rows": len(X32), "repeats": repeats, "loads": {}}
+    for name in args.loads:
+        times: dict[str, list[float]] = {c: [] for c in contenders}
+        for r in range(repeats):
+            for c in contenders[r % len(contenders) :] + contenders[: r % len(contenders)]:
+                job = contender_job(c, w, X32, start)
+                with loads.load(name, c, w.id, len(X32)):
+                    times[c].append(job().seconds)
+        med = {c: _median(ts) for c, ts in times.items()}
+        fi = med["fastinit"]
+        out["loads"][name] = {
+            "times": times,
+            "seconds_per_60k_epoch": {c: t * FULL_ROWS / len(X32) for c, t in med.items()},
+            "default_over_one_thread": fi / med["fastinit_1t"],
+            "speedup": {c: med[c] / fi for c in ("numpy", "torch") if c in med},
+        }
+        log(f"  {name}: " + ", ".join(f"{c} {med[c]:.3f}s" for c in contenders)
+            + f"; default / 1 thread {fi / med['fastinit_1t']:.2f}")  # fmt: skip
+    return out
 
 
 def bench_hidden_scaling(data: DataSets, args, log, probe: SpeedProbe) -> dict[str, Any]:
@@ -940,6 +987,10 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             wl["1"]["speedup"]["fastinit_1t"],
             1.7,
         )
+    for i, r in wl.items():
+        for name, run in r.get("under_load", {}).get("loads", {}).items():
+            add(f"default n_jobs ≤ 1.1× n_jobs=1 beside load '{name}' (workload {i})",
+                run["default_over_one_thread"], 1.1, higher_is_better=False)  # fmt: skip
     mem = results.get("memory", {}).get("fastinit", {})
     if "over_data_mb" in mem:
         add(
@@ -1108,6 +1159,7 @@ def markdown_report(results: dict[str, Any]) -> str:
             + "."
         )
         lines.append("")
+    lines.extend(_loaded_report(results))
     lines.append("| target | measured | goal | met |")
     lines.append("|---|---|---|---|")
     for t in results["targets"]:
@@ -1117,6 +1169,38 @@ def markdown_report(results: dict[str, Any]) -> str:
         detail = f" ({t['detail']})" if t.get("detail") else ""
         lines.append(f"| {t['target']}{detail} | {meas_s} | {t['goal']} | {met} |")
     return "\n".join(lines) + "\n"
+
+
+def _loaded_report(results: dict[str, Any]) -> list[str]:
+    """One table per load: each workload's epoch beside it, default n_jobs against one thread."""
+    loaded = [r for r in results["workloads"] if r.get("under_load")]
+    if not loaded:
+        return []
+    first = loaded[0]["under_load"]
+    lines = [
+        f"Beside a busy machine ({first['rows']:,} rows per run, median of {first['repeats']} "
+        "repeats, scaled to a 60,000-row epoch; each run starts its load afresh: `spin` = a "
+        "process spinning on one core, `compile` = g++ building the engine in a loop, `twin` = a "
+        "second process training the same contender). default / 1 thread ≤ 1.1 is the goal.",
+        "",
+    ]
+    for name in first["loads"]:
+        lines += [
+            f"| beside `{name}` | default s | 1 thread s | NumPy s | PyTorch s "
+            "| default / 1 thread | ×NumPy | ×PyTorch |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in loaded:
+            run = r["under_load"]["loads"][name]
+            t, sp = run["seconds_per_60k_epoch"], run["speedup"]
+            lines.append(
+                f"| W{r['workload']['id']} | {_fmt_t(t.get('fastinit'))} "
+                f"| {_fmt_t(t.get('fastinit_1t'))} | {_fmt_t(t.get('numpy'))} "
+                f"| {_fmt_t(t.get('torch'))} | {run['default_over_one_thread']:.2f} "
+                f"| {_fmt_x(sp.get('numpy'))} | {_fmt_x(sp.get('torch'))} |"
+            )
+        lines.append("")
+    return lines
 
 
 def write_chart(results: dict[str, Any], path: str) -> None:
@@ -1222,6 +1306,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch contender")
     p.add_argument("--no-sklearn", action="store_true", help="skip scikit-learn")
+    p.add_argument(
+        "--loads",
+        default=None,
+        help="comma-separated loads to run every workload beside, of "
+        f"{', '.join(loads.LOADS)} (bench/loads.py), or 'none' (default: all; spin and twin with "
+        "--quick)",
+    )
+    p.add_argument("--loaded-rows", type=int, default=None,
+                   help="rows of the loaded runs (default 10,000; 3,000 with --quick)")  # fmt: skip
+    p.add_argument("--loaded-repeats", type=int, default=3, help="repeats of the loaded runs")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS measurement")
     p.add_argument("--no-scaling", action="store_true", help="skip the n_hidden scaling")
     p.add_argument(
@@ -1229,7 +1323,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="rewrite the generated block of bench/RESULTS.md",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    chosen = args.loads or ("spin,twin" if args.quick else ",".join(loads.LOADS))
+    args.loads = [] if chosen == "none" else [x.strip() for x in chosen.split(",") if x.strip()]
+    for name in args.loads:
+        if name not in loads.LOADS:
+            p.error(f"--loads: unknown load {name!r}; choose from {', '.join(loads.LOADS)}")
+    args.loaded_rows = args.loaded_rows or (3_000 if args.quick else 10_000)
+    return args
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -1288,7 +1389,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"\n## workload {w.id}: {w.title} — {w.rows:,} rows, contenders "
             f"{', '.join(w.contenders)}"
         )
-        results["workloads"].append(bench_workload(w, data, args, log, probe))
+        result = bench_workload(w, data, args, log, probe)
+        if args.loads:
+            log(f"  beside loads ({args.loaded_rows:,} rows, {args.loaded_repeats} repeats):")
+            result["under_load"] = bench_under_load(w, data, args, log)
+        results["workloads"].append(result)
     results["matmul_gflops_end"] = probe.timed(matmul_rate)[0]
     results["matmul_gflops"] = (results["matmul_gflops_start"] + results["matmul_gflops_end"]) / 2
     for r in results["workloads"]:

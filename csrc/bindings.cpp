@@ -435,6 +435,9 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     if (enabled) set_binary_tables(*enabled);
     return previous;
   }, py::arg("enabled") = py::none());
+  m.def("run_alone_for", &run_alone_for, py::arg("seconds"),
+        "Test hook: this thread's engine calls run on it alone for `seconds`, as they do for a "
+        "while after a worker was found descheduled (a busy machine).");
   m.def("sparse_density_threshold", [](std::optional<double> threshold) {
     // Binary inputs with fewer ones than this use row sums instead of sgemm; set 0 to force the
     // dense path, 1.01 to force the sparse one. Returns the previous value.

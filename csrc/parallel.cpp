@@ -40,6 +40,36 @@ bool spin_until(Ready&& ready, std::chrono::microseconds limit) {
   }
 }
 
+using Clock = std::chrono::steady_clock;
+
+// How the calling thread's teams have fared. A leader that waited longer for a worker's block
+// than it worked on the job itself (and over kStall) has seen the worker descheduled mid-block:
+// the machine's cores are taken by other work. Its loops then run on the leader alone for a
+// while, since a team on a busy machine is slower than one thread; the while doubles when the
+// contention returns soon after (up to kMaxSolo) and starts again from kMinSolo otherwise, so
+// that a quiet machine loses little to a stray stall and a busy one probes rarely.
+class Contention {
+ public:
+  bool solo() const { return solo_until_ > Clock::now(); }
+  void solo_for(Clock::duration period) { solo_until_ = Clock::now() + period; }
+  void record(Clock::duration worked, Clock::duration waited) {
+    if (waited <= worked || waited < kStall) return;
+    const auto now = Clock::now();
+    period_ = now - solo_until_ < kCalm ? std::min(2 * period_, kMaxSolo) : kMinSolo;
+    solo_until_ = now + period_;
+  }
+
+ private:
+  static constexpr Clock::duration kStall = std::chrono::microseconds(200);
+  static constexpr Clock::duration kMinSolo = std::chrono::milliseconds(10);
+  static constexpr Clock::duration kMaxSolo = std::chrono::seconds(1);
+  static constexpr Clock::duration kCalm = std::chrono::seconds(1);
+  Clock::time_point solo_until_{};
+  Clock::duration period_ = kMinSolo;
+};
+
+thread_local Contention t_contention;
+
 class InBlock {
  public:
   InBlock() : previous_(t_in_block) { t_in_block = true; }
@@ -71,9 +101,18 @@ int max_threads() {
 
 int team_threads() { return t_team ? t_team->size() : 1; }
 
+void run_alone_for(double seconds) {
+  t_contention.solo_for(std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(seconds)));
+}
+
 namespace detail {
 Team* current_team() { return t_in_block ? nullptr : t_team; }
 bool inside_block() { return t_in_block; }
+void run_blocks(int threads, std::int64_t n, BlockFn fn) {
+  if (Team* team = current_team(); team && threads > 1) team->run(threads, n, fn);
+  else run_serially(n, fn);
+}
 }  // namespace detail
 
 std::int64_t Team::claim() {
@@ -100,24 +139,45 @@ void Team::run_block(std::int64_t index) {
   done_.fetch_add(1, std::memory_order_release);
 }
 
+void run_serially(std::int64_t n, BlockFn fn) {
+  std::exception_ptr error;
+  const InBlock in_block;
+  for (std::int64_t i = 0; i < n; ++i) {
+    try {
+      fn.call(fn.context, i);
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 void Team::run(int max_threads, std::int64_t n, BlockFn fn) {
+  const int threads_wanted = std::min(max_threads, size_);
+  if (threads_wanted <= 1 || t_contention.solo()) {
+    run_serially(n, fn);  // the workers see no job, and sleep once their spin ends
+    return;
+  }
   fn_ = fn;
   n_ = n;
   error_ = nullptr;
   done_.store(0, std::memory_order_relaxed);
-  const auto threads = static_cast<std::uint64_t>(std::clamp(max_threads, 1, size_));
+  const auto threads = static_cast<std::uint64_t>(threads_wanted);
   const std::uint64_t next = generation(state_.load(std::memory_order_relaxed)) + 1;
   // seq_cst, paired with the sleepers' count: either a sleeping worker sees this job when it
   // checks before sleeping, or the leader sees it asleep and wakes it.
   state_.store((next << (kRemainingBits + kThreadsBits)) | (threads << kRemainingBits) |
                    static_cast<std::uint64_t>(n),
                std::memory_order_seq_cst);
-  if (threads > 1 && sleepers_.load(std::memory_order_seq_cst) > 0) {
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     { const std::lock_guard<std::mutex> lock(sleep_mutex_); }
     wake_.notify_all();
   }
+  const auto start = Clock::now();
   for (std::int64_t i = claim(); i >= 0; i = claim()) run_block(i);
+  const auto worked = Clock::now();
   wait_until_done(n);
+  t_contention.record(worked - start, Clock::now() - worked);
   if (error_) std::rethrow_exception(error_);
 }
 
@@ -169,7 +229,7 @@ void Team::close() noexcept {
 
 void with_team(int n_threads, const std::function<void()>& body) {
 #ifdef _OPENMP
-  if (n_threads > 1 && !t_team && !t_in_block) {
+  if (n_threads > 1 && !t_team && !t_in_block && !t_contention.solo()) {
     // The team outlives the region: its end barrier is where the workers have left serve().
     Team team(n_threads);
     std::exception_ptr error;

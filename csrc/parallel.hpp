@@ -104,18 +104,27 @@ class Team {
   std::atomic<int> sleepers_{0};
 };
 
-namespace detail {
-Team* current_team();  // the team the calling thread leads, outside its blocks; else null
-bool inside_block();   // the calling thread is running a block of a job
-}  // namespace detail
-
 // Threads serving the calling thread's parallel loops: its team's size, or 1.
 int team_threads();
 
+// Test hook: the calling thread's loops run on it alone for `seconds`, as after contention.
+void run_alone_for(double seconds);
+
 // Runs body() on the calling thread with a team of up to n_threads threads that serve its
-// parallel_for loops (directly, or from functions it calls). Inside another team's call, or
-// with one thread, body() just runs.
+// parallel_for loops (directly, or from functions it calls). Inside another team's call, with
+// one thread, or while the machine's cores are taken by other work, body() just runs.
 void with_team(int n_threads, const std::function<void()>& body);
+
+// Blocks [0, n) of fn on the calling thread, in order; the first exception a block threw is
+// rethrown once all have run.
+void run_serially(std::int64_t n, BlockFn fn);
+
+namespace detail {
+Team* current_team();  // the team the calling thread leads, outside its blocks; else null
+bool inside_block();   // the calling thread is running a block of a job
+// Blocks [0, n) on the calling thread's team when it has one, else on the calling thread.
+void run_blocks(int threads, std::int64_t n, BlockFn fn);
+}  // namespace detail
 
 // Runs fn(i) for i in [0, n) on up to n_threads threads. The first exception thrown by any
 // iteration is rethrown on the calling thread once all iterations have run. Inside a
@@ -127,13 +136,10 @@ void parallel_for(int n_threads, std::int64_t n, Fn&& fn) {
                         (*static_cast<std::remove_reference_t<Fn>*>(f))(i);
                       }};
   const int threads = static_cast<int>(std::min<std::int64_t>(n_threads, n));
-  if (Team* team = detail::current_team(); team && threads > 1) {
-    team->run(threads, n, block);
-  } else if (threads > 1 && !detail::inside_block()) {
-    with_team(threads, [&] { detail::current_team()->run(threads, n, block); });
+  if (threads > 1 && !detail::current_team() && !detail::inside_block()) {
+    with_team(threads, [&] { detail::run_blocks(threads, n, block); });
   } else {
-    Team serial(1);
-    serial.run(1, n, block);
+    detail::run_blocks(threads, n, block);
   }
 }
 

@@ -144,20 +144,15 @@ def test_default_threads_resolve_to_a_real_cgroup_quota(quota, expected):
         (group / "cpu.cfs_period_us").write_text("100000")
         (group / "cpu.cfs_quota_us").write_text(str(quota))
         code = f"""
-            import os, numpy as np
+            import os, sys, numpy as np
             open("{group}/cgroup.procs", "w").write(str(os.getpid()))
             from fastinit import RBM, _core
             from fastinit._parallel import resolve_n_threads
             X = (np.random.default_rng(0).random((500, 64)) < 0.3).astype(np.float32)
             rbm = RBM(64, 256, n_iter=1, random_state=0).fit(X)
-            stats = _core.train_epoch(X, rbm.components_, rbm.intercept_visible_,
-                rbm.intercept_hidden_, rbm._velocity_W, rbm._velocity_a, rbm._velocity_c, None,
-                rbm._hidden_mean, key=1, step=0, epoch=1, visible="bernoulli", k=1,
-                persistent=False, learning_rate=0.1, momentum=0.5, weight_decay=0.0,
-                sparsity_target=None, sparsity_cost=0.0, sparsity_decay=0.9,
-                sample_visible=False, batch_size=100, shuffle=True,
-                n_threads=resolve_n_threads(None))
-            print(resolve_n_threads(None), stats["threads"])
+            sys.path.insert(0, "{Path(__file__).parent}")
+            from test_parallel import _train_stats
+            print(resolve_n_threads(None), _train_stats(rbm, X, resolve_n_threads(None))["threads"])
         """
         assert _run(code) == [str(expected), str(expected)]
     finally:
@@ -204,3 +199,36 @@ def test_two_training_processes_complete_side_by_side(tmp_path):
     outputs = [p.communicate(timeout=300)[0].split() for p in procs]
     assert [p.returncode for p in procs] == [0, 0]
     assert outputs[0] == outputs[1] and len(outputs[0]) == 1
+
+
+def _train_stats(rbm, X, n_threads):
+    return _core.train_epoch(
+        X, rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_, rbm._velocity_W,
+        rbm._velocity_a, rbm._velocity_c, None, rbm._hidden_mean, key=1, step=0, epoch=1,
+        visible="bernoulli", k=1, persistent=False, learning_rate=0.1, momentum=0.5,
+        weight_decay=0.0, sparsity_target=None, sparsity_cost=0.0, sparsity_decay=0.9,
+        sample_visible=False, batch_size=100, shuffle=True, n_threads=n_threads,
+    )  # fmt: skip
+
+
+def test_after_contention_every_call_runs_alone_with_the_same_results():
+    """Once a worker has been found descheduled, the engine's loops run on the calling thread
+    alone for a while; forced here, every entry point must give the team's results."""
+    X = (np.random.default_rng(1).random((700, 100)) < 0.2).astype(np.float32)
+
+    def everything():
+        rbm = RBM(100, 300, n_iter=2, random_state=0, n_jobs=2).fit(X)
+        return rbm, [rbm.components_, rbm.transform(X), rbm.free_energy(X), rbm.score_samples(X),
+                     rbm.gibbs(X, n_steps=2, random_state=0), _core.value_range(X, 2),
+                     rbm.log_partition("ais", n_betas=100, random_state=0).log_z]  # fmt: skip
+
+    rbm, team = everything()
+    assert _train_stats(rbm, X, 2)["threads"] == 2
+    _core.run_alone_for(600)
+    try:
+        rbm, alone = everything()
+        assert _train_stats(rbm, X, 2)["threads"] == 1
+    finally:
+        _core.run_alone_for(0)
+    for a, b in zip(team, alone, strict=True):
+        np.testing.assert_array_equal(a, b)

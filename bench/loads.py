@@ -1,0 +1,119 @@
+"""Loads that a benchmark runs beside, the way users' machines are busy.
+
+Each load is a context manager that starts its processes on entry and ends them by their ids on
+exit (also on error or Ctrl-C):
+
+* ``spin``: one process spinning on the first CPU of this process's affinity, as a core held by
+  another program;
+* ``compile``: a C++ compiler building fastinit's engine sources over and over (``g++ -O2``), as
+  a build beside a notebook: a process that computes, reads files and starts new processes;
+* ``twin``: a second process training the same contender on the same workload over and over,
+  as two experiments (or two workers of a job) on one machine.
+
+``python bench/loads.py --train CONTENDER --workload ID --rows N`` is the twin's loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_CSRC = os.path.join(os.path.dirname(_HERE), "csrc")
+LOADS = ("spin", "compile", "twin")
+# Seconds a load runs before the first timed run, so that it is at full strength.
+_RAMP = 1.0
+
+
+def _end(process: subprocess.Popen) -> None:
+    """End a load's process group by its id and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@contextlib.contextmanager
+def _processes(*commands: list[str]) -> Iterator[list[int]]:
+    started = []
+    try:
+        for command in commands:
+            started.append(subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            ))  # fmt: skip
+        time.sleep(_RAMP)
+        for process in started:
+            if process.poll() is not None:
+                raise RuntimeError(f"load process {process.args!r} exited early")
+        yield [p.pid for p in started]
+    finally:
+        for process in started:
+            _end(process)
+
+
+def spin() -> contextlib.AbstractContextManager[list[int]]:
+    cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    code = f"import os\nif hasattr(os, 'sched_setaffinity'): os.sched_setaffinity(0, {{{cpu}}})\n"
+    return _processes([sys.executable, "-c", code + "while True: pass"])
+
+
+def compile_loop() -> contextlib.AbstractContextManager[list[int]]:
+    compiler = shutil.which("g++") or shutil.which("c++")
+    if compiler is None:
+        raise RuntimeError("the compile load needs g++ or c++ on PATH")
+    sources = " ".join(sorted(glob.glob(os.path.join(_CSRC, "*.cpp"))))
+    out = tempfile.mkdtemp(prefix="fastinit-load-")
+    # The engine's sources without the bindings (no Python or pybind11 headers needed).
+    script = (
+        f"while true; do for f in {sources}; do case $f in *bindings.cpp) continue;; esac; "
+        f"{compiler} -O2 -std=c++17 -fopenmp -I{_CSRC} -c $f -o {out}/x.o 2>/dev/null; done; done"
+    )
+    return _processes(["bash", "-c", script])
+
+
+def twin(contender: str, workload: str, rows: int) -> contextlib.AbstractContextManager[list[int]]:
+    command = [sys.executable, os.path.abspath(__file__), "--train", contender,
+               "--workload", workload, "--rows", str(rows)]  # fmt: skip
+    return _processes(command)
+
+
+def load(name: str, contender: str, workload: str, rows: int):
+    """The load ``name`` (one of LOADS) for timing ``contender`` on ``workload``."""
+    if name == "spin":
+        return spin()
+    if name == "compile":
+        return compile_loop()
+    if name == "twin":
+        return twin(contender, workload, rows)
+    raise ValueError(f"unknown load {name!r}; expected one of {LOADS}")
+
+
+def _train_forever(contender: str, workload_id: str, rows: int) -> None:
+    sys.path.insert(0, _HERE)
+    import bench_rbm
+
+    w = next(w for w in bench_rbm.make_workloads(False) if w.id == workload_id)
+    _, X32, _ = bench_rbm.DataSets(rows, lambda _msg: None).get(w.data)
+    X32 = X32[:rows]
+    start = bench_rbm.start_point(X32, w.n_hidden, w.visible)
+    run = bench_rbm.contender_job(contender, w, X32, start)
+    while True:
+        run()
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description="the twin load's training loop")
+    p.add_argument("--train", required=True, help="a bench_rbm.py contender")
+    p.add_argument("--workload", required=True)
+    p.add_argument("--rows", type=int, required=True)
+    a = p.parse_args()
+    _train_forever(a.train, a.workload, a.rows)
