@@ -11,6 +11,10 @@ or unpacked from ``pip wheel --no-build-isolation --no-deps -w DIR .`` of anothe
 
     cp build/editable/_core.cpython-*.so /tmp/new.so
     python bench/ab_core.py --workload 6b --threads 2 --rounds 3 /tmp/old.so /tmp/new.so
+
+When the Python package changed with the engine, run each build under the interpreter of a
+virtual environment holding its own package: ``BUILD.so=PYTHON`` (e.g.
+``/tmp/old.so=/tmp/old-venv/bin/python``). ``--threads 0`` leaves ``n_jobs`` at its default.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ sys.modules["fastinit._core"] = core
 spec.loader.exec_module(core)
 sys.path.insert(0, sys.argv[2])
 import bench_rbm
-workload_id, threads, rows = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+workload_id, threads, rows = sys.argv[3], int(sys.argv[4]) or None, int(sys.argv[5])
 w = next(w for w in bench_rbm.make_workloads(False) if w.id == workload_id)
 _, X32, _ = bench_rbm.DataSets(rows, print).get(w.data)
 X32 = X32[:rows]
@@ -46,20 +50,22 @@ print(best / rows * 60_000)
 
 def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("builds", nargs="+", type=Path, help="_core*.so files to compare")
+    p.add_argument("builds", nargs="+", help="_core*.so files to compare, each as SO or SO=PYTHON")
     p.add_argument("--workload", default="1", help="a bench_rbm.py workload id (1 … 5, 6a, 6b)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--rows", type=int, default=5_000, help="rows per timed partial_fit")
     args = p.parse_args(argv)
     bench_dir = Path(__file__).resolve().parent
-    seconds: dict[str, list[float]] = {str(b): [] for b in args.builds}
+    seconds: dict[str, list[float]] = {b: [] for b in args.builds}
     for _ in range(args.rounds):
         for build in args.builds:
-            command = [sys.executable, "-c", _CHILD, str(build.resolve()), str(bench_dir),
-                       args.workload, str(args.threads), str(args.rows)]  # fmt: skip
+            so, _, python = build.partition("=")
+            command = [python or sys.executable, "-c", _CHILD, str(Path(so).resolve()),
+                       str(bench_dir), args.workload, str(args.threads),
+                       str(args.rows)]  # fmt: skip
             out = subprocess.run(command, capture_output=True, text=True, check=True)
-            seconds[str(build)].append(float(out.stdout.split()[-1]))
+            seconds[build].append(float(out.stdout.split()[-1]))
     for build, times in seconds.items():
         print(
             f"workload {args.workload}, {args.threads} thread(s): {build}  median "

@@ -208,6 +208,8 @@ py::dict py_train_epoch(const py::object& X, F32 W, F32 a, F32 c, F32 velocity_W
   out["step"] = state.step;
   out["interrupted"] = stats.interrupted;
   out["threads"] = stats.threads;
+  out["hidden_activation"] = py::array_t<double>(static_cast<py::ssize_t>(stats.hidden_activation.size()),
+                                                 stats.hidden_activation.data());
   if (stats.interrupted) {
     // The KeyboardInterrupt is pending from PyErr_CheckSignals; the caller records the
     // completed mini-batches (stats above) before re-raising it.

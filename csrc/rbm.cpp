@@ -354,6 +354,8 @@ EpochStats run_epoch(const Model& model, TrainState& state, const TrainConfig& c
   std::vector<float> v_recon(cfg.persistent ? B * V : 0);
   std::vector<double> softplus_sum(B);
   std::vector<float> mean_v0(V), penalty(cfg.use_sparsity ? H : 0);
+  // Sum over the data rows of P(h = 1 | v), per hidden unit: the epoch's mean activations.
+  std::vector<double> activation_sum(H, 0.0);
   // The ones of binary rows when sparse enough to pay: visible rows (data, sampled negatives)
   // in the visible-major layout, sampled hidden states in the hidden-major one.
   const auto sparse_visible = [&](BinaryRows& rows, const float* v, std::int64_t n) {
@@ -472,6 +474,7 @@ EpochStats run_epoch(const Model& model, TrainState& state, const TrainConfig& c
           state.velocity_c[unit] =
               mom * state.velocity_c[unit] + lr * (static_cast<float>(grad_c[j]) - unit_penalty);
           m.c[unit] += state.velocity_c[unit];
+          activation_sum[unit] += mean_h0[j] * static_cast<double>(b);
         }
         if (direct) {
           add_gradient(m.W, 1.0f, j0, width);
@@ -598,6 +601,10 @@ EpochStats run_epoch(const Model& model, TrainState& state, const TrainConfig& c
   }
   stats.reconstruction_error = recon_rows ? recon_sum / (static_cast<double>(recon_rows) * V) : 0.0;
   stats.free_energy = fe_rows ? free_energy_sum / static_cast<double>(fe_rows) : 0.0;
+  const double rows_seen = static_cast<double>(std::min(N, stats.n_batches * B));
+  stats.hidden_activation.resize(H);
+  for (std::int64_t j = 0; j < H; ++j)
+    stats.hidden_activation[j] = rows_seen > 0 ? activation_sum[j] / rows_seen : 0.0;
   return stats;
 }
 

@@ -61,6 +61,9 @@ struct EpochStats {
   std::int64_t n_batches = 0;         // mini-batches completed
   bool interrupted = false;
   int threads = 1;                    // threads the pass ran on
+  // Per hidden unit, the mean of P(h = 1 | v) over the pass's data rows (as the positive phases
+  // computed it, the parameters moving along): dead or saturated units show here for free.
+  std::vector<double> hidden_activation;
 };
 
 // Random-number phases inside one training step (stream = kTrain, (step << 16) | phase):

@@ -19,6 +19,7 @@ from fastinit import DBN, RBM, datasets
 from fastinit import _diagnostics as diagnostics
 from fastinit import dbn as dbn_module
 from fastinit.dbn import DeadUnitsWarning, default_learning_rate
+from fastinit.exceptions import DataRangeWarning
 
 FAST = {"n_iter": 2, "batch_size": 50}
 
@@ -459,3 +460,52 @@ def test_docstring_examples_run(module):
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+# ------------------------------------------------------------- inference in the field, sparse
+
+
+def test_transform_outside_unit_range_warns_once_naming_the_dbn(fitted, digits):
+    X, _ = digits
+    shifted = X[:40].astype(np.float64) * 3 - 1
+    for method in ("transform", "transform_layers"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(fitted, method)(shifted)
+        assert [w.category for w in caught] == [DataRangeWarning]
+        assert f"DBN.{method}" in str(caught[0].message)
+    # The first layer computes as its RBM does on such data; the layers above see probabilities.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataRangeWarning)
+        first = fitted.rbms_[0].transform(shifted)
+        np.testing.assert_array_equal(fitted.transform_layers(shifted)[0], first)
+    with pytest.raises(ValueError, match=r"DBN.fit: X must lie in \[0, 1\]"):
+        clone(fitted).fit(shifted)
+
+
+@pytest.mark.parametrize(
+    "dtype, expected", [(np.float32, np.float32), (np.float64, np.float64), (np.uint8, np.float64)]
+)
+def test_outputs_follow_scikit_learns_dtype_rule(fitted, digits, dtype, expected):
+    X = (digits[0][:30] > 0.5).astype(dtype)
+    assert fitted.transform(X).dtype == expected
+    assert {H.dtype for H in fitted.transform_layers(X)} == {np.dtype(expected)}
+
+
+def test_fit_and_transform_on_sparse_equal_dense(digits):
+    import scipy.sparse as sp
+
+    X = (digits[0] > 0.5).astype(np.float32)
+    dense = DBN((None, 24, 8), rbm_params=FAST, random_state=0).fit(X)
+    sparse = DBN((None, 24, 8), rbm_params=FAST, random_state=0).fit(sp.csr_matrix(X))
+    for a, b in zip(dense.rbms_, sparse.rbms_, strict=True):
+        np.testing.assert_array_equal(a.components_, b.components_)
+    np.testing.assert_array_equal(dense.transform(X), sparse.transform(sp.csc_matrix(X)))
+
+
+def test_uint8_data_train_on_float32_layers(digits):
+    """The layers above the first train on float32 probabilities, whatever the input dtype."""
+    X8 = (digits[0] > 0.5).astype(np.uint8)
+    dbn = DBN((None, 24, 8), rbm_params=FAST, random_state=0).fit(X8)
+    reference = DBN((None, 24, 8), rbm_params=FAST, random_state=0).fit(X8.astype(np.float32))
+    np.testing.assert_array_equal(dbn.rbms_[1].components_, reference.rbms_[1].components_)

@@ -19,6 +19,7 @@ import pickle
 import threading
 import time
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from sklearn.exceptions import NotFittedError
 
 from fastinit import RBM, _core
 from fastinit._random import make_key
+from fastinit.exceptions import DeadUnitsWarning
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -1286,3 +1288,40 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ----------------------------------------------------------------- 10. defaults and dead units
+
+
+def test_auto_learning_rate_follows_the_width_rule():
+    X = (np.random.default_rng(0).random((200, 1200)) < 0.1).astype(np.float32)
+    for n_hidden, expected in ((300, 0.1 * 1000 / 1200), (2000, 0.1 * 0.25 * 1000 / 1200)):
+        rbm = RBM(1200, n_hidden, n_iter=1, random_state=0, n_jobs=1).fit(X)
+        assert rbm._resolved_learning_rate() == pytest.approx(expected)
+        explicit = RBM(1200, n_hidden, n_iter=1, random_state=0, n_jobs=1,
+                       learning_rate=expected).fit(X)  # fmt: skip
+        np.testing.assert_array_equal(rbm.components_, explicit.components_)
+
+
+def test_engine_reports_the_epochs_mean_hidden_activation(digits):
+    """With updates too small to change float32 parameters, the epoch's mean activation is that
+    of the start: the mean of transform(X) over the rows."""
+    rbm = RBM(64, 40, n_iter=1, random_state=0, n_jobs=2, learning_rate=1e-30).fit(digits)
+    expected = rbm.transform(digits).mean(axis=0, dtype=np.float64)
+    stats = _core.train_epoch(
+        digits, rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_,
+        rbm._velocity_W, rbm._velocity_a, rbm._velocity_c, None, rbm._hidden_mean, key=1,
+        step=0, epoch=1, visible="bernoulli", k=1, persistent=False, learning_rate=1e-30,
+        momentum=0.0, weight_decay=0.0, sparsity_target=None, sparsity_cost=0.0,
+        sparsity_decay=0.9, sample_visible=False, batch_size=33, shuffle=True, n_threads=2,
+    )  # fmt: skip
+    np.testing.assert_allclose(stats["hidden_activation"], expected, rtol=1e-6, atol=1e-9)
+
+
+def test_fit_warns_when_units_end_dead(digits):
+    with pytest.warns(DeadUnitsWarning,
+                      match=r"RBM 64 -> 32: .* dead .*learning_rate \(now 50\)"):  # fmt: skip
+        RBM(64, 32, n_iter=3, learning_rate=50.0, random_state=0, n_jobs=1).fit(digits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeadUnitsWarning)
+        RBM(64, 32, n_iter=3, random_state=0, n_jobs=1).fit(digits)

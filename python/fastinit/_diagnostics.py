@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
+
+from .exceptions import DeadUnitsWarning
 
 __all__ = [
     "DEAD_BELOW",
@@ -23,6 +24,7 @@ __all__ = [
     "SATURATED_ABOVE",
     "DeadUnitsWarning",
     "count_stuck",
+    "dead_below",
     "mean_activation",
     "stuck_units_message",
 ]
@@ -32,20 +34,6 @@ SATURATED_ABOVE = 0.99
 MAX_STUCK_FRACTION = 0.10
 # Rows per transform call when averaging activations: bounds the memory of a wide layer.
 _CHUNK_ROWS = 8192
-
-
-class DeadUnitsWarning(ConvergenceWarning):
-    """A trained layer has many hidden units stuck off (dead) or on (saturated).
-
-    A subclass of scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning` (and so of
-    ``UserWarning``): filters on either class silence it.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from fastinit.dbn import DeadUnitsWarning
-    >>> warnings.simplefilter("ignore", DeadUnitsWarning)
-    """
 
 
 def mean_activation(rbm: Any, X: Any) -> np.ndarray:
@@ -78,8 +66,21 @@ def mean_activation(rbm: Any, X: Any) -> np.ndarray:
     return total / n_rows
 
 
-def count_stuck(mean: np.ndarray) -> tuple[int, int]:
-    """``(dead, saturated)``: units with mean activation below 0.01, and above 0.99.
+def dead_below(sparsity_target: float | None) -> float:
+    """The mean activation under which a unit is dead: 0.01, or a tenth of a sparsity target
+    below 0.1 (such a target holds units near it on purpose).
+
+    Examples
+    --------
+    >>> from fastinit._diagnostics import dead_below
+    >>> dead_below(None), dead_below(0.02)
+    (0.01, 0.002)
+    """
+    return DEAD_BELOW if sparsity_target is None else min(DEAD_BELOW, sparsity_target / 10)
+
+
+def count_stuck(mean: np.ndarray, dead: float = DEAD_BELOW) -> tuple[int, int]:
+    """``(dead, saturated)``: units with mean activation below ``dead``, and above 0.99.
 
     Examples
     --------
@@ -89,10 +90,12 @@ def count_stuck(mean: np.ndarray) -> tuple[int, int]:
     (1, 1)
     """
     mean = np.asarray(mean)
-    return int(np.count_nonzero(mean < DEAD_BELOW)), int(np.count_nonzero(mean > SATURATED_ABOVE))
+    return int(np.count_nonzero(mean < dead)), int(np.count_nonzero(mean > SATURATED_ABOVE))
 
 
-def stuck_units_message(mean: np.ndarray, *, layer: str, advice: str) -> str | None:
+def stuck_units_message(
+    mean: np.ndarray, *, layer: str, advice: str, dead: float = DEAD_BELOW
+) -> str | None:
     """The warning text for a layer with too many stuck units, or None when it is healthy.
 
     Parameters
@@ -103,6 +106,8 @@ def stuck_units_message(mean: np.ndarray, *, layer: str, advice: str) -> str | N
         How the layer is named in the message, e.g. ``"DBN layer 3 of 3 (RBM 500 -> 2000)"``.
     advice : str
         What to change, appended to the message.
+    dead : float, default=0.01
+        The mean activation under which a unit is dead (:func:`dead_below`).
 
     Examples
     --------
@@ -115,12 +120,13 @@ def stuck_units_message(mean: np.ndarray, *, layer: str, advice: str) -> str | N
     'RBM 5 -> 10: 5 of its 10 hidden units (50 %)'
     """
     n_units = len(mean)
-    dead, saturated = count_stuck(mean)
+    threshold = dead
+    dead, saturated = count_stuck(mean, threshold)
     if dead + saturated <= MAX_STUCK_FRACTION * n_units:
         return None
     kinds = []
     if dead:
-        kinds.append(f"{dead} dead (mean activation < {DEAD_BELOW:g})")
+        kinds.append(f"{dead} dead (mean activation < {threshold:g})")
     if saturated:
         kinds.append(f"{saturated} saturated (mean activation > {SATURATED_ABOVE:g})")
     return (

@@ -21,76 +21,20 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_scalar
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _diagnostics
 from ._diagnostics import DeadUnitsWarning
 from ._parallel import resolve_n_threads
 from ._random import RandomStateLike, make_key
-from .rbm import RBM
+from ._validation import engine_data, output_dtype
+from .rbm import RBM, default_learning_rate
 
 __all__ = ["DBN", "DeadUnitsWarning", "default_learning_rate"]
 
 _FORMAT_VERSION = 1
 # Set by the DBN itself for every layer; per-layer dictionaries may not override them.
 _RESERVED = ("n_visible", "n_hidden", "visible", "random_state", "n_jobs", "verbose")
-_ENGINE_DTYPES = (np.float32, np.float64, np.uint8, np.bool_)
-# The default learning rate (default_learning_rate) scales the RBM's own default down for layers
-# wider than these: one update moves a visible unit's input by a sum over the n_hidden units and
-# a hidden unit's input by a sum over the n_visible inputs. Measured on MNIST-5k with the RBM's
-# other defaults (CD-1, batch 100, momentum 0.5 then 0.9): at 0.1, layers of up to 500 hidden
-# units and up to 1000 inputs trained without dead units; 784 -> 2000 and 500 -> 1000 lost
-# 80-98 % of their units in the first epoch, 2000 -> 500 lost 48 %. Scaling each sum back to its
-# size here kept every measured layer (250 to 2000 wide, on MNIST-5k and Fashion-MNIST) alive.
-_REFERENCE_HIDDEN = 500
-_REFERENCE_VISIBLE = 1000
-
-
-def default_learning_rate(n_visible: int, n_hidden: int, visible: str = "bernoulli") -> float:
-    """The learning rate a :class:`DBN` layer gets when none is given: the RBM's, scaled by width.
-
-    ``base * min(1, 500 / n_hidden) * min(1, 1000 / n_visible)``, with ``base`` the RBM's own
-    default (0.1 for Bernoulli, 0.01 for Gaussian visible units). Layers up to 500 hidden units
-    wide with up to 1000 inputs keep the RBM's default unchanged (784 -> 500 trains at 0.1 as
-    before); wider ones get a rate inversely proportional to their width, so that one update
-    changes the inputs of the units by about as much as in a 784 -> 500 layer at 0.1. See the
-    Notes of :class:`DBN` for the measurements.
-
-    Parameters
-    ----------
-    n_visible, n_hidden : int
-        The layer's inputs and hidden units.
-    visible : {"bernoulli", "gaussian"}, default="bernoulli"
-        The layer's visible units.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> from fastinit.dbn import default_learning_rate
-    >>> [default_learning_rate(784, 500), default_learning_rate(500, 500),
-    ...  default_learning_rate(500, 2000)]
-    [0.1, 0.1, 0.025]
-    >>> default_learning_rate(2000, 500), default_learning_rate(784, 1000, "gaussian")
-    (0.05, 0.005)
-    """
-    for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"default_learning_rate: {name} must be a positive int, got {value!r}")
-    if visible not in ("bernoulli", "gaussian"):
-        raise ValueError(
-            f"default_learning_rate: visible must be 'bernoulli' or 'gaussian', got {visible!r}"
-        )
-    base = 0.1 if visible == "bernoulli" else 0.01
-    # Each factor is exactly 1 up to the reference widths, so those layers train bit-identically
-    # to an RBM left at learning_rate="auto".
-    if n_hidden > _REFERENCE_HIDDEN:
-        base *= _REFERENCE_HIDDEN / n_hidden
-    if n_visible > _REFERENCE_VISIBLE:
-        base *= _REFERENCE_VISIBLE / n_visible
-    return base
 
 
 class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -319,7 +263,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (20, 8, 4)
         """
         sizes, params = self._check_params()
-        X = validate_data(self, X, dtype=list(_ENGINE_DTYPES), order=None, ensure_min_samples=1)
+        X = self._engine_data(X, "fit", fitting=True, reset=True, ensure_min_samples=1)
         if sizes[0] is not None and X.shape[1] != sizes[0]:
             raise ValueError(
                 f"X has {X.shape[1]} features, but layer_sizes[0] is {sizes[0]}; pass data with "
@@ -350,7 +294,10 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 n_jobs=self.n_jobs,
                 verbose=self.verbose,
             )
-            rbm.fit(data)
+            with warnings.catch_warnings():
+                # The DBN reports stuck units itself, naming the layer (_warn_if_stuck).
+                warnings.simplefilter("ignore", DeadUnitsWarning)
+                rbm.fit(data)
             rbms.append(rbm)
             if i < len(sizes) - 2:
                 # The next RBM learns from this one's output; this one is never touched again.
@@ -392,6 +339,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             mean,
             layer=f"DBN layer {i + 1} of {n_layers} (RBM {sizes[i]} -> {sizes[i + 1]})",
             advice=advice,
+            dead=_diagnostics.dead_below(rbm.sparsity_target),
         )
         if message is not None:
             warnings.warn(message, DeadUnitsWarning, stacklevel=3)
@@ -411,7 +359,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _propagate(self, rbm: RBM, data: np.ndarray, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """``(mean activation per unit, the next layer's training data)``."""
-        H = rbm.transform(data)
+        H = rbm._hidden_probabilities(data)  # float32, whatever the input's dtype
         mean = H.mean(axis=0, dtype=np.float64)
         if self.propagate == "sample":
             # A stream of its own per layer (word 2**32 - 1 never collides with a layer seed).
@@ -432,7 +380,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        H : ndarray of shape (n_samples, layer_sizes_[-1]), float32
+        H : ndarray of shape (n_samples, layer_sizes_[-1])
+            float32 for float32 input, else float64 (scikit-learn's rule; computed in float32).
 
         Examples
         --------
@@ -442,7 +391,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> DBN((12, 6, 3), rbm_params={"n_iter": 1}, random_state=0).fit(X).transform(X).shape
         (100, 3)
         """
-        return self.transform_layers(X)[-1]
+        return self._layer_outputs(X, "transform")[-1]
 
     def transform_layers(self, X: Any) -> list[np.ndarray]:
         """Hidden probabilities of every layer, bottom first.
@@ -450,7 +399,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         list of ndarray
-            ``len(rbms_)`` float32 arrays of shape ``(n_samples, layer_sizes_[i + 1])``.
+            ``len(rbms_)`` arrays of shape ``(n_samples, layer_sizes_[i + 1])``, of the dtype
+            :meth:`transform` returns.
 
         Examples
         --------
@@ -461,13 +411,24 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> [H.shape for H in dbn.transform_layers(X)]
         [(50, 6), (50, 3)]
         """
+        return self._layer_outputs(X, "transform_layers")
+
+    def _layer_outputs(self, X: Any, caller: str) -> list[np.ndarray]:
         check_is_fitted(self, "rbms_")
-        X = validate_data(self, X, reset=False, dtype=list(_ENGINE_DTYPES), order=None)
+        X = self._engine_data(X, caller, fitting=False)
+        dtype = output_dtype(X)
         out = []
         for rbm in self.rbms_:
-            X = rbm.transform(X)
+            X = rbm._hidden_probabilities(X)  # float32 between the layers
             out.append(X)
-        return out
+        return [H.astype(dtype, copy=False) for H in out]
+
+    def _engine_data(self, X: Any, caller: str, *, fitting: bool, **kwargs: Any) -> Any:
+        """X validated as the first layer reads it (see fastinit._validation.engine_data)."""
+        return engine_data(
+            self, X, f"DBN.{caller}", fitting=fitting, bernoulli=self.visible == "bernoulli",
+            n_threads=resolve_n_threads(self.n_jobs), **kwargs,
+        )  # fmt: skip
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The stack as framework-neutral dense layers: ``[(W, b), ...]`` for ``x @ W + b``.
@@ -642,7 +603,9 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = self.visible == "bernoulli"
         return tags
 
 

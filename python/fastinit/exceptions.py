@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["DataRangeWarning"]
+from sklearn.exceptions import ConvergenceWarning
+
+__all__ = ["DataRangeWarning", "DeadUnitsWarning"]
 
 
 class DataRangeWarning(UserWarning):
@@ -24,4 +26,18 @@ class DataRangeWarning(UserWarning):
     ...     _ = rbm.transform([[0.0, 1.0, 2.0]])
     >>> caught[0].category is DataRangeWarning
     True
+    """
+
+
+class DeadUnitsWarning(ConvergenceWarning):
+    """A trained layer has many hidden units stuck off (dead) or on (saturated).
+
+    A subclass of scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning` (and so of
+    ``UserWarning``): filters on either class silence it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from fastinit.exceptions import DeadUnitsWarning
+    >>> warnings.simplefilter("ignore", DeadUnitsWarning)
     """
