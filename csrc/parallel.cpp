@@ -42,25 +42,27 @@ bool spin_until(Ready&& ready, std::chrono::microseconds limit) {
 
 using Clock = std::chrono::steady_clock;
 
-// How the calling thread's teams have fared. A leader that waited longer for a worker's block
-// than it worked on the job itself (and over kStall) has seen the worker descheduled mid-block:
-// the machine's cores are taken by other work. Its loops then run on the leader alone for a
-// while, since a team on a busy machine is slower than one thread; the while doubles when the
-// contention returns soon after (up to kMaxSolo) and starts again from kMinSolo otherwise, so
-// that a quiet machine loses little to a stray stall and a busy one probes rarely.
+// How the calling thread's teams have fared. A job that took the team longer than the leader
+// alone would have taken (its own blocks' pace times all the blocks, plus kSlack) means that a
+// worker was descheduled while it held a block: the machine's cores are taken by other work.
+// The calling thread's loops then run on it alone for a while, since a team on a busy machine
+// is slower than one thread; the while doubles when the contention returns soon after (up to
+// kMaxSolo) and starts again from kMinSolo otherwise, so that a quiet machine loses little to a
+// stray stall and a busy one probes rarely.
 class Contention {
  public:
   bool solo() const { return solo_until_ > Clock::now(); }
   void solo_for(Clock::duration period) { solo_until_ = Clock::now() + period; }
-  void record(Clock::duration worked, Clock::duration waited) {
-    if (waited <= worked || waited < kStall) return;
+  // worked: the leader's time in its `own` of the job's `n` blocks; waited: after them.
+  void record(Clock::duration worked, std::int64_t own, std::int64_t n, Clock::duration waited) {
+    if (own == 0 || worked + waited <= worked * n / own + kSlack) return;
     const auto now = Clock::now();
     period_ = now - solo_until_ < kCalm ? std::min(2 * period_, kMaxSolo) : kMinSolo;
     solo_until_ = now + period_;
   }
 
  private:
-  static constexpr Clock::duration kStall = std::chrono::microseconds(200);
+  static constexpr Clock::duration kSlack = std::chrono::microseconds(50);
   static constexpr Clock::duration kMinSolo = std::chrono::milliseconds(10);
   static constexpr Clock::duration kMaxSolo = std::chrono::seconds(1);
   static constexpr Clock::duration kCalm = std::chrono::seconds(1);
@@ -174,10 +176,11 @@ void Team::run(int max_threads, std::int64_t n, BlockFn fn) {
     wake_.notify_all();
   }
   const auto start = Clock::now();
-  for (std::int64_t i = claim(); i >= 0; i = claim()) run_block(i);
+  std::int64_t own = 0;
+  for (std::int64_t i = claim(); i >= 0; i = claim(), ++own) run_block(i);
   const auto worked = Clock::now();
   wait_until_done(n);
-  t_contention.record(worked - start, Clock::now() - worked);
+  t_contention.record(worked - start, own, n, Clock::now() - worked);
   if (error_) std::rethrow_exception(error_);
 }
 
