@@ -42,32 +42,39 @@ bool spin_until(Ready&& ready, std::chrono::microseconds limit) {
 
 using Clock = std::chrono::steady_clock;
 
-// How the calling thread's teams have fared. A job that took the team longer than the leader
-// alone would have taken (its own blocks' pace times all the blocks, plus kSlack) means that a
-// worker was descheduled while it held a block: the machine's cores are taken by other work.
-// The calling thread's loops then run on it alone for a while, since a team on a busy machine
-// is slower than one thread; the while doubles when the contention returns soon after (up to
-// kMaxSolo) and starts again from kMinSolo otherwise, so that a quiet machine loses little to a
-// stray stall and a busy one probes rarely.
+// How the calling thread's teams have fared. For every job the leader compares the team's time
+// with what it would have taken alone (its own blocks' pace times all the blocks) and keeps the
+// difference, recent jobs weighted most (kMemory of job time). On a busy machine a worker is
+// descheduled while it holds a block, and the leader waits for it a whole time slice: when the
+// team has been slower than one thread over the recent past, the calling thread's loops run on
+// it alone for a while. The while doubles when contention returns soon after (up to kMaxSolo)
+// and starts again from kMinSolo otherwise, so that a busy machine probes rarely. A quiet
+// machine's rare stall is outweighed by the team's gains, so it does not stop the team.
 class Contention {
  public:
   bool solo() const { return solo_until_ > Clock::now(); }
   void solo_for(Clock::duration period) { solo_until_ = Clock::now() + period; }
   // worked: the leader's time in its `own` of the job's `n` blocks; waited: after them.
   void record(Clock::duration worked, std::int64_t own, std::int64_t n, Clock::duration waited) {
-    if (own == 0 || worked + waited <= worked * n / own + kSlack) return;
+    if (own == 0) return;
+    const double team = std::chrono::duration<double>(worked + waited).count();
+    const double alone = std::chrono::duration<double>(worked).count() * n / own;
+    balance_ = balance_ * std::max(0.0, 1.0 - team / kMemory) + (alone - team);
+    if (balance_ >= -kSlack) return;
     const auto now = Clock::now();
-    period_ = now - solo_until_ < kCalm ? std::min(2 * period_, kMaxSolo) : kMinSolo;
+    period_ = now - solo_until_ < kCalm ? std::min(4 * period_, kMaxSolo) : kMinSolo;
     solo_until_ = now + period_;
+    balance_ = 0.0;
   }
 
  private:
-  static constexpr Clock::duration kSlack = std::chrono::microseconds(50);
+  static constexpr double kMemory = 0.02, kSlack = 200e-6;  // seconds
   static constexpr Clock::duration kMinSolo = std::chrono::milliseconds(10);
   static constexpr Clock::duration kMaxSolo = std::chrono::seconds(1);
   static constexpr Clock::duration kCalm = std::chrono::seconds(1);
   Clock::time_point solo_until_{};
   Clock::duration period_ = kMinSolo;
+  double balance_ = 0.0;  // seconds the team gained over the leader alone, recent jobs first
 };
 
 thread_local Contention t_contention;
@@ -117,15 +124,27 @@ void run_blocks(int threads, std::int64_t n, BlockFn fn) {
 }
 }  // namespace detail
 
-std::int64_t Team::claim() {
-  std::uint64_t s = state_.load(std::memory_order_acquire);
-  while ((s & kRemainingMask) != 0) {
-    // A stale s (a job long finished) either fails here or matches the current job exactly,
-    // in which case the block claimed is a block of the current job: the fields are read after.
-    if (state_.compare_exchange_weak(s, s - 1, std::memory_order_acq_rel,
-                                     std::memory_order_acquire)) {
-      return n_ - static_cast<std::int64_t>(s & kRemainingMask);
+bool Team::take(int share, bool own, std::uint64_t generation, std::int64_t& index) {
+  constexpr std::uint64_t kMask = (std::uint64_t{1} << kIndexBits) - 1;
+  std::atomic<std::uint64_t>& word = shares_[static_cast<std::size_t>(share)].word;
+  std::uint64_t s = word.load(std::memory_order_acquire);
+  for (;;) {
+    const std::uint64_t next = (s >> kIndexBits) & kMask, end = s & kMask;
+    if ((s >> (2 * kIndexBits)) != (generation & 0xFFFF) || next >= end) return false;
+    const std::uint64_t taken = own ? s + (std::uint64_t{1} << kIndexBits) : s - 1;
+    if (word.compare_exchange_weak(s, taken, std::memory_order_acq_rel,
+                                   std::memory_order_acquire)) {
+      index = static_cast<std::int64_t>(own ? next : end - 1);
+      return true;
     }
+  }
+}
+
+std::int64_t Team::claim(int self, int threads, std::uint64_t generation) {
+  std::int64_t index = -1;
+  if (take(self, true, generation, index)) return index;
+  for (int k = 1; k < threads; ++k) {
+    if (take((self + k) % threads, false, generation, index)) return index;
   }
   return -1;
 }
@@ -133,12 +152,22 @@ std::int64_t Team::claim() {
 void Team::run_block(std::int64_t index) {
   try {
     const InBlock in_block;
-    fn_.call(fn_.context, index);
+    fn_.call(fn_.context, offset_ + index);
   } catch (...) {
     const std::lock_guard<std::mutex> lock(error_mutex_);
     if (!error_) error_ = std::current_exception();
   }
-  done_.fetch_add(1, std::memory_order_release);
+}
+
+std::int64_t Team::work(int self, int threads, std::uint64_t generation) {
+  std::int64_t count = 0;
+  for (std::int64_t i = claim(self, threads, generation); i >= 0;
+       i = claim(self, threads, generation), ++count)
+    run_block(i);
+  // Once per thread and job: the leader waits on this count, and per-block increments would
+  // bounce its cache line between the cores on every block.
+  if (count > 0) done_.fetch_add(count, std::memory_order_release);
+  return count;
 }
 
 void run_serially(std::int64_t n, BlockFn fn) {
@@ -155,33 +184,44 @@ void run_serially(std::int64_t n, BlockFn fn) {
 }
 
 void Team::run(int max_threads, std::int64_t n, BlockFn fn) {
-  const int threads_wanted = std::min(max_threads, size_);
-  if (threads_wanted <= 1 || t_contention.solo()) {
+  const int threads = std::min(max_threads, size_);
+  if (threads <= 1 || t_contention.solo()) {
     run_serially(n, fn);  // the workers see no job, and sleep once their spin ends
     return;
   }
   fn_ = fn;
-  n_ = n;
   error_ = nullptr;
+  const std::int64_t part = kMaxShare * threads;  // what the shares' index fields can hold
+  for (std::int64_t first = 0; first < n; first += part)
+    run_part(threads, first, std::min(n, first + part));
+  if (error_) std::rethrow_exception(error_);
+}
+
+void Team::run_part(int threads, std::int64_t first, std::int64_t end) {
+  const std::int64_t n = end - first;
+  offset_ = first;
   done_.store(0, std::memory_order_relaxed);
-  const auto threads = static_cast<std::uint64_t>(threads_wanted);
   const std::uint64_t next = generation(state_.load(std::memory_order_relaxed)) + 1;
+  const std::uint64_t tag = (next & 0xFFFF) << (2 * kIndexBits);
+  for (int t = 0; t < threads; ++t) {
+    const auto lo = static_cast<std::uint64_t>(n * t / threads);
+    const auto hi = static_cast<std::uint64_t>(n * (t + 1) / threads);
+    shares_[static_cast<std::size_t>(t)].word.store(tag | (lo << kIndexBits) | hi,
+                                                     std::memory_order_relaxed);
+  }
   // seq_cst, paired with the sleepers' count: either a sleeping worker sees this job when it
   // checks before sleeping, or the leader sees it asleep and wakes it.
-  state_.store((next << (kRemainingBits + kThreadsBits)) | (threads << kRemainingBits) |
-                   static_cast<std::uint64_t>(n),
+  state_.store((next << kThreadsBits) | static_cast<std::uint64_t>(threads),
                std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     { const std::lock_guard<std::mutex> lock(sleep_mutex_); }
     wake_.notify_all();
   }
   const auto start = Clock::now();
-  std::int64_t own = 0;
-  for (std::int64_t i = claim(); i >= 0; i = claim(), ++own) run_block(i);
+  const std::int64_t own = work(0, threads, next);
   const auto worked = Clock::now();
   wait_until_done(n);
   t_contention.record(worked - start, own, n, Clock::now() - worked);
-  if (error_) std::rethrow_exception(error_);
 }
 
 void Team::wait_until_done(std::int64_t n) {
@@ -213,8 +253,7 @@ void Team::serve(int index) noexcept {
   try {
     for (std::uint64_t s = wait_for_job(seen); s != 0; s = wait_for_job(seen)) {
       seen = generation(s);
-      if (index >= participants(s)) continue;
-      for (std::int64_t i = claim(); i >= 0; i = claim()) run_block(i);
+      if (index < participants(s)) work(index, participants(s), seen);
     }
   } catch (...) {
     // Only a failing mutex can get here: the worker stops and the leader does its share.

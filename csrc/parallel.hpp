@@ -2,10 +2,12 @@
 // whichever threads are running.
 //
 // Blocks are cut from the problem's size alone, never from the thread count, so results do not
-// depend on n_jobs or on which thread runs a block. A loop is a job: the calling thread (the
-// team's leader) and the workers claim its blocks one at a time, and the leader returns as soon
-// as every block is done. A worker that the OS has descheduled (a busy core, another process's
-// threads) claims nothing and delays nobody; the threads that run do the work. OpenMP provides
+// depend on n_jobs or on which thread runs a block. A loop is a job: each participating thread
+// first takes the blocks of its own share (contiguous, as OpenMP's static schedule cuts them, so
+// a thread meets the same columns of W in loop after loop, in its cache), then takes what is
+// left of the others' shares from their ends, and the leader (the calling thread) returns as
+// soon as every block is done. A worker that the OS has descheduled (a busy core, another
+// process's threads) takes nothing and delays nobody; the threads that run do the work. OpenMP provides
 // the threads: one parallel region per call (with_team), instead of one per loop, whose end
 // barrier would wait for every thread, running or not. Idle workers spin for a bounded time,
 // then sleep until the next job. Exceptions are carried out of the blocks and the region and
@@ -20,6 +22,7 @@
 #include <functional>
 #include <mutex>
 #include <type_traits>
+#include <vector>
 
 namespace fastinit {
 
@@ -57,7 +60,7 @@ struct BlockFn {
 // The threads of one engine call. Only with_team creates one; parallel_for finds it.
 class Team {
  public:
-  explicit Team(int size) : size_(size) {}
+  explicit Team(int size) : size_(size), shares_(static_cast<std::size_t>(size)) {}
   Team(const Team&) = delete;
   Team& operator=(const Team&) = delete;
 
@@ -71,19 +74,32 @@ class Team {
   // Leader: let the workers go (they leave the region's barrier).
   void close() noexcept;
   // Leader, before the first job: the threads the OpenMP region actually has.
-  void set_size(int size) { size_ = size; }
+  void set_size(int size) { size_ = std::min(size, static_cast<int>(shares_.size())); }
 
  private:
-  // state_ = generation (24 bits) | participants (8 bits) | blocks not yet claimed (32 bits).
-  static constexpr int kRemainingBits = 32, kThreadsBits = 8;
-  static constexpr std::uint64_t kRemainingMask = (std::uint64_t{1} << kRemainingBits) - 1;
-  static std::uint64_t generation(std::uint64_t s) { return s >> (kRemainingBits + kThreadsBits); }
+  // state_ = generation (48 bits) | participants (16 bits): a new job when the generation moves.
+  static constexpr int kThreadsBits = 16;
+  static std::uint64_t generation(std::uint64_t s) { return s >> kThreadsBits; }
   static int participants(std::uint64_t s) {
-    return static_cast<int>((s >> kRemainingBits) & ((1u << kThreadsBits) - 1));
+    return static_cast<int>(s & ((1u << kThreadsBits) - 1));
   }
-  // Claim one block of the current job: its index, or -1 when none is left.
-  std::int64_t claim();
+  // A participant's share of the job's blocks: [next, end) of the generation's low 16 bits, 24
+  // bits each. The owner takes from next, the others from end, each by compare-and-swap; a
+  // share showing blocks of a generation is a share of a job not yet done, so a match is safe.
+  struct alignas(64) Share {
+    std::atomic<std::uint64_t> word{0};
+  };
+  static constexpr int kIndexBits = 24;
+  static constexpr std::int64_t kMaxShare = (std::int64_t{1} << kIndexBits) - 1;
+  // Blocks [first, end) of the current job on up to `threads` participants.
+  void run_part(int threads, std::int64_t first, std::int64_t end);
+  // One block of the current job for `self`: its own share first, then the others'; -1 when
+  // none is left.
+  std::int64_t claim(int self, int threads, std::uint64_t generation);
+  bool take(int share, bool own, std::uint64_t generation, std::int64_t& index);
   void run_block(std::int64_t index);
+  // Claim and run blocks until none is left; returns how many this thread ran.
+  std::int64_t work(int self, int threads, std::uint64_t generation);
   // Worker: the state of the first job after generation `seen`, or 0 once closed.
   std::uint64_t wait_for_job(std::uint64_t seen);
   void wait_until_done(std::int64_t n);
@@ -92,10 +108,11 @@ class Team {
   std::atomic<std::uint64_t> state_{0};
   std::atomic<std::int64_t> done_{0};
   std::atomic<bool> closed_{false};
+  std::vector<Share> shares_;
   // The job, written by the leader before it publishes the job's state and stable until all of
   // its blocks are done (a thread reads them only after claiming a block).
   BlockFn fn_{nullptr, nullptr};
-  std::int64_t n_ = 0;
+  std::int64_t offset_ = 0;  // block index = offset_ + index within the part
   std::exception_ptr error_;
   std::mutex error_mutex_;
   // Sleeping workers.
