@@ -42,13 +42,15 @@ def _end(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def _processes(*commands: list[str]) -> Iterator[list[int]]:
+def processes(*commands: list[str], env: dict[str, str] | None = None) -> Iterator[list[int]]:
+    """Run ``commands`` as the load: started on entry (given ``_RAMP`` s to reach full
+    strength), ended by their ids on exit; yields their process ids."""
     started = []
     try:
         for command in commands:
             started.append(subprocess.Popen(
                 command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True, env=env,
             ))  # fmt: skip
         time.sleep(_RAMP)
         for process in started:
@@ -63,7 +65,7 @@ def _processes(*commands: list[str]) -> Iterator[list[int]]:
 def spin() -> contextlib.AbstractContextManager[list[int]]:
     cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
     code = f"import os\nif hasattr(os, 'sched_setaffinity'): os.sched_setaffinity(0, {{{cpu}}})\n"
-    return _processes([sys.executable, "-c", code + "while True: pass"])
+    return processes([sys.executable, "-c", code + "while True: pass"])
 
 
 def compile_loop() -> contextlib.AbstractContextManager[list[int]]:
@@ -77,13 +79,13 @@ def compile_loop() -> contextlib.AbstractContextManager[list[int]]:
         f"while true; do for f in {sources}; do case $f in *bindings.cpp) continue;; esac; "
         f"{compiler} -O2 -std=c++17 -fopenmp -I{_CSRC} -c $f -o {out}/x.o 2>/dev/null; done; done"
     )
-    return _processes(["bash", "-c", script])
+    return processes(["bash", "-c", script])
 
 
 def twin(contender: str, workload: str, rows: int) -> contextlib.AbstractContextManager[list[int]]:
     command = [sys.executable, os.path.abspath(__file__), "--train", contender,
                "--workload", workload, "--rows", str(rows)]  # fmt: skip
-    return _processes(command)
+    return processes(command)
 
 
 def load(name: str, contender: str, workload: str, rows: int):

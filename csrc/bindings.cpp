@@ -437,6 +437,19 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     if (enabled) set_binary_tables(*enabled);
     return previous;
   }, py::arg("enabled") = py::none());
+  m.def("parallel_blocks", [](py::array_t<std::int64_t, py::array::c_style> counts,
+                              int n_threads, std::int64_t fail_at) {
+    // Test hook: parallel_for over the entries of `counts`, each block adding 1 to its entry;
+    // block `fail_at` then throws, and the error must reach Python once every block has run.
+    check_threads(n_threads);
+    std::int64_t* c = counts.mutable_data();
+    const std::int64_t n = counts.size();
+    py::gil_scoped_release nogil;
+    parallel_for(n_threads, n, [&](std::int64_t i) {
+      c[i] += 1;
+      if (i == fail_at) throw std::runtime_error("block " + std::to_string(i) + " failed");
+    });
+  }, py::arg("counts").noconvert(), py::arg("n_threads"), py::arg("fail_at") = -1);
   m.def("run_alone_for", &run_alone_for, py::arg("seconds"),
         "Test hook: this thread's engine calls run on it alone for `seconds`, as they do for a "
         "while after a worker was found descheduled (a busy machine).");

@@ -1,6 +1,7 @@
 #include "parallel.hpp"
 
 #include <chrono>
+#include <ctime>
 #include <thread>
 
 #ifdef _OPENMP
@@ -13,6 +14,8 @@
 namespace fastinit {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 thread_local Team* t_team = nullptr;  // the team this thread leads
 thread_local bool t_in_block = false;
 
@@ -20,6 +23,16 @@ thread_local bool t_in_block = false;
 // mini-batch follow each other within microseconds, so a short spin catches them all, while
 // between calls or on a machine whose cores are taken the worker leaves its core soon.
 constexpr auto kSpin = std::chrono::microseconds(100);
+
+// CPU time of the calling thread, where the platform has a clock for it; else wall time.
+inline double thread_seconds() {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  timespec ts{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+#endif
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -31,50 +44,56 @@ inline void cpu_relax() {
 
 // Calls ready() until it holds or `limit` has passed; true when it held.
 template <class Ready>
-bool spin_until(Ready&& ready, std::chrono::microseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
+bool spin_until(Ready&& ready, Clock::duration limit) {
+  const auto deadline = Clock::now() + limit;
   for (int i = 0;; ++i) {
     if (ready()) return true;
     cpu_relax();
-    if (i % 64 == 63 && std::chrono::steady_clock::now() >= deadline) return false;
+    if (i % 64 == 63 && Clock::now() >= deadline) return false;
   }
 }
 
-using Clock = std::chrono::steady_clock;
-
 // How the calling thread's teams have fared. For every job the leader compares the team's time
 // with what it would have taken alone (its own blocks' pace times all the blocks) and keeps the
-// difference, recent jobs weighted most (kMemory of job time). On a busy machine a worker is
-// descheduled while it holds a block, and the leader waits for it a whole time slice: when the
-// team has been slower than one thread over the recent past, the calling thread's loops run on
-// it alone for a while. The while doubles when contention returns soon after (up to kMaxSolo)
-// and starts again from kMinSolo otherwise, so that a busy machine probes rarely. A quiet
-// machine's rare stall is outweighed by the team's gains, so it does not stop the team.
+// difference, recent jobs weighted most (kMemory of job time), up to a small credit. On a busy
+// machine a worker is descheduled while it holds a block, and the leader waits for it a whole
+// time slice: when the team has been slower than one thread over the recent past, the calling
+// thread's loops run on it alone for a while. The while grows fourfold when contention returns
+// within kCalm of team work after it (up to kMaxSolo) and starts again from kMinSolo otherwise,
+// so that a busy machine probes rarely; a quiet machine's rare short stall is covered by the
+// credit.
 class Contention {
  public:
   bool solo() const { return solo_until_ > Clock::now(); }
   void solo_for(Clock::duration period) { solo_until_ = Clock::now() + period; }
-  // worked: the leader's time in its `own` of the job's `n` blocks; waited: after them.
-  void record(Clock::duration worked, std::int64_t own, std::int64_t n, Clock::duration waited) {
+  // The leader spent `worked` seconds of wall time and `busy` of its own CPU time on its `own`
+  // of the job's `n` blocks, then waited `waited` for the rest. Alone, at the pace of its CPU
+  // time, it would have run every block in busy * n / own: a leader that shares its core with
+  // another program (and that the OS would move to a core the team keeps busy) shows here too.
+  void record(double worked, double busy, std::int64_t own, std::int64_t n, double waited) {
     if (own == 0) return;
-    const double team = std::chrono::duration<double>(worked + waited).count();
-    const double alone = std::chrono::duration<double>(worked).count() * n / own;
-    balance_ = balance_ * std::max(0.0, 1.0 - team / kMemory) + (alone - team);
+    const double team = worked + waited;
+    const double alone = busy * static_cast<double>(n) / static_cast<double>(own);
+    balance_ = std::min(kCredit, balance_ * std::max(0.0, 1.0 - team / kMemory) + alone - team);
+    team_seconds_ += team;
     if (balance_ >= -kSlack) return;
-    const auto now = Clock::now();
-    period_ = now - solo_until_ < kCalm ? std::min(4 * period_, kMaxSolo) : kMinSolo;
-    solo_until_ = now + period_;
-    balance_ = 0.0;
+    // Contention again after little team work (idle time does not count: a process that pauses
+    // between fits on a busy machine meets the same load when it resumes).
+    period_ = team_seconds_ < kCalm ? std::min(4 * period_, kMaxSolo) : kMinSolo;
+    solo_until_ = Clock::now() + period_;
+    balance_ = team_seconds_ = 0.0;
   }
 
  private:
-  static constexpr double kMemory = 0.02, kSlack = 200e-6;  // seconds
-  static constexpr Clock::duration kMinSolo = std::chrono::milliseconds(10);
+  // Seconds. The credit is capped so that gains cannot hide a descheduled worker for long: a
+  // stall of more than kCredit + kSlack stops the team, however well it went before.
+  static constexpr double kMemory = 0.02, kCredit = 3e-3, kSlack = 200e-6, kCalm = 0.1;
+  static constexpr Clock::duration kMinSolo = std::chrono::milliseconds(2);
   static constexpr Clock::duration kMaxSolo = std::chrono::seconds(1);
-  static constexpr Clock::duration kCalm = std::chrono::seconds(1);
   Clock::time_point solo_until_{};
   Clock::duration period_ = kMinSolo;
   double balance_ = 0.0;  // seconds the team gained over the leader alone, recent jobs first
+  double team_seconds_ = 0.0;  // of jobs the team ran since it last stopped
 };
 
 thread_local Contention t_contention;
@@ -218,10 +237,13 @@ void Team::run_part(int threads, std::int64_t first, std::int64_t end) {
     wake_.notify_all();
   }
   const auto start = Clock::now();
+  const double cpu_start = thread_seconds();
   const std::int64_t own = work(0, threads, next);
+  const double busy = thread_seconds() - cpu_start;
   const auto worked = Clock::now();
   wait_until_done(n);
-  t_contention.record(worked - start, own, n, Clock::now() - worked);
+  const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  t_contention.record(seconds(worked - start), busy, own, n, seconds(Clock::now() - worked));
 }
 
 void Team::wait_until_done(std::int64_t n) {

@@ -232,3 +232,23 @@ def test_after_contention_every_call_runs_alone_with_the_same_results():
         _core.run_alone_for(0)
     for a, b in zip(team, alone, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_every_block_runs_once_and_errors_reach_the_caller(n_threads, alone):
+    """The engine's parallel loop (blocks handed to whichever threads run): every block runs
+    exactly once, and an exception in one block reaches Python after all blocks ran."""
+    if alone:
+        _core.run_alone_for(600)
+    try:
+        for n in (1, 2, 7, 1000):
+            counts = np.zeros(n, dtype=np.int64)
+            _core.parallel_blocks(counts, n_threads)
+            np.testing.assert_array_equal(counts, 1)
+            counts[:] = 0
+            with pytest.raises(RuntimeError, match=f"block {n // 2} failed"):
+                _core.parallel_blocks(counts, n_threads, fail_at=n // 2)
+            np.testing.assert_array_equal(counts, 1)
+    finally:
+        _core.run_alone_for(0)
