@@ -62,8 +62,11 @@ w = next(w for w in bench_rbm.make_workloads(False) if w.id == workload_id)
 _, X32, _ = bench_rbm.DataSets(rows, print).get(w.data)
 X32 = X32[:rows]
 start = bench_rbm.start_point(X32, w.n_hidden, w.visible)
-while len(sys.argv) > 6:
+if len(sys.argv) > 6:
     bench_rbm.run_fastinit(w, X32, start, threads)
+    print("ready", flush=True)
+    while True:
+        bench_rbm.run_fastinit(w, X32, start, threads)
 times = [bench_rbm.run_fastinit(w, X32, start, threads).seconds for _ in range(3)]
 print(" ".join(str(t / rows * 60_000) for t in times))
 """
@@ -92,7 +95,7 @@ def _beside(load: str, command: list[str], env: dict[str, str], workload: str, r
     if load == "none":
         return contextlib.nullcontext()
     if load == "twin":
-        return loads.processes([*command, "forever"], env=env)
+        return loads.processes([*command, "forever"], env=env, announces=True)
     return loads.load(load, "fastinit", workload, rows)
 
 

@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import glob
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -41,17 +42,38 @@ def _end(process: subprocess.Popen) -> None:
     process.wait()
 
 
+# Seconds a load that announces itself (a training loop) may take to print "ready".
+_READY_TIMEOUT = 300.0
+
+
+def _wait_for_ready(process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + _READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if select.select([process.stdout], [], [], 1.0)[0]:
+            line = process.stdout.readline()
+            if line.strip() == b"ready":
+                return
+            if not line:
+                break  # the process exited
+    raise RuntimeError(f"load process {process.args!r} did not get ready")
+
+
 @contextlib.contextmanager
-def processes(*commands: list[str], env: dict[str, str] | None = None) -> Iterator[list[int]]:
-    """Run ``commands`` as the load: started on entry (given ``_RAMP`` s to reach full
-    strength), ended by their ids on exit; yields their process ids."""
+def processes(
+    *commands: list[str], env: dict[str, str] | None = None, announces: bool = False
+) -> Iterator[list[int]]:
+    """Run ``commands`` as the load: started on entry, ended by their ids on exit; yields their
+    process ids. Each gets ``_RAMP`` s to reach full strength, or with ``announces`` until it
+    prints "ready" (a training loop that first loads its data)."""
     started = []
     try:
         for command in commands:
             started.append(subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, env=env,
+                command, stdout=subprocess.PIPE if announces else subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True, env=env,
             ))  # fmt: skip
+        for process in started if announces else []:
+            _wait_for_ready(process)
         time.sleep(_RAMP)
         for process in started:
             if process.poll() is not None:
@@ -68,24 +90,27 @@ def spin() -> contextlib.AbstractContextManager[list[int]]:
     return processes([sys.executable, "-c", code + "while True: pass"])
 
 
-def compile_loop() -> contextlib.AbstractContextManager[list[int]]:
+@contextlib.contextmanager
+def compile_loop() -> Iterator[list[int]]:
     compiler = shutil.which("g++") or shutil.which("c++")
     if compiler is None:
         raise RuntimeError("the compile load needs g++ or c++ on PATH")
     sources = " ".join(sorted(glob.glob(os.path.join(_CSRC, "*.cpp"))))
-    out = tempfile.mkdtemp(prefix="fastinit-load-")
-    # The engine's sources without the bindings (no Python or pybind11 headers needed).
-    script = (
-        f"while true; do for f in {sources}; do case $f in *bindings.cpp) continue;; esac; "
-        f"{compiler} -O2 -std=c++17 -fopenmp -I{_CSRC} -c $f -o {out}/x.o 2>/dev/null; done; done"
-    )
-    return processes(["bash", "-c", script])
+    with tempfile.TemporaryDirectory(prefix="fastinit-load-") as out:
+        # The engine's sources without the bindings (no Python or pybind11 headers needed).
+        script = (
+            f"while true; do for f in {sources}; do case $f in *bindings.cpp) continue;; esac; "
+            f"{compiler} -O2 -std=c++17 -fopenmp -I{_CSRC} -c $f -o {out}/x.o 2>/dev/null; "
+            "done; done"
+        )
+        with processes(["bash", "-c", script]) as pids:
+            yield pids
 
 
 def twin(contender: str, workload: str, rows: int) -> contextlib.AbstractContextManager[list[int]]:
     command = [sys.executable, os.path.abspath(__file__), "--train", contender,
                "--workload", workload, "--rows", str(rows)]  # fmt: skip
-    return processes(command)
+    return processes(command, announces=True)
 
 
 def load(name: str, contender: str, workload: str, rows: int):
@@ -108,6 +133,8 @@ def _train_forever(contender: str, workload_id: str, rows: int) -> None:
     X32 = X32[:rows]
     start = bench_rbm.start_point(X32, w.n_hidden, w.visible)
     run = bench_rbm.contender_job(contender, w, X32, start)
+    run()
+    print("ready", flush=True)
     while True:
         run()
 

@@ -75,22 +75,21 @@ DType engine_dtype(const py::dtype& dt, const char* name) {
                        py::str(dt).cast<std::string>());
 }
 
-// A dense 2-D array or a scipy.sparse CSR matrix, as the engine reads it. The arrays stay
-// referenced for the call (the view points into them).
-struct Data {
+// A dense 2-D array or a scipy.sparse CSR matrix as the engine reads it: the view, and the
+// arrays it points into, held for the call.
+struct EngineInput {
   DataView view;
-  py::object values, indices, indptr;
+  py::array values, indices, indptr;
 };
 
-Data sparse_data(const py::object& X, const char* name) {
-  Data d;
-  d.values = X.attr("data");
-  d.indices = X.attr("indices");
-  d.indptr = X.attr("indptr");
+EngineInput sparse_data(const py::object& X, const char* name) {
+  EngineInput d;
+  d.values = py::array::ensure(X.attr("data"));
+  d.indices = py::array::ensure(X.attr("indices"));
+  d.indptr = py::array::ensure(X.attr("indptr"));
   const auto shape = X.attr("shape").cast<std::pair<std::int64_t, std::int64_t>>();
-  const auto values = py::array::ensure(d.values), indices = py::array::ensure(d.indices),
-             indptr = py::array::ensure(d.indptr);
-  const auto index_kind = [](const py::array& a) {
+  const py::array &values = d.values, &indices = d.indices, &indptr = d.indptr;
+  const auto index_bytes = [](const py::array& a) {
     const py::dtype dt = a.dtype();
     return dt.kind() == 'i' && (dt.itemsize() == 4 || dt.itemsize() == 8) ? dt.itemsize() : 0;
   };
@@ -98,7 +97,7 @@ Data sparse_data(const py::object& X, const char* name) {
     return a && a.ndim() == 1 && (a.flags() & py::array::c_style);
   };
   if (!contiguous(values) || !contiguous(indices) || !contiguous(indptr) ||
-      index_kind(indices) == 0 || index_kind(indices) != index_kind(indptr) ||
+      index_bytes(indices) == 0 || index_bytes(indices) != index_bytes(indptr) ||
       indptr.shape(0) != shape.first + 1 || indices.shape(0) != values.shape(0))
     value_error(std::string(name) + ": malformed CSR matrix");
   DataView& v = d.view;
@@ -106,15 +105,15 @@ Data sparse_data(const py::object& X, const char* name) {
   v.dtype = engine_dtype(values.dtype(), name);
   v.rows = shape.first;
   v.cols = shape.second;
-  v.sparse = {indptr.data(), indices.data(), index_kind(indices) == 8, values.shape(0)};
+  v.sparse = {indptr.data(), indices.data(), index_bytes(indices) == 8, values.shape(0)};
   v.check_sparse_index();
   return d;
 }
 
-Data data_view(const py::object& X, std::int64_t n_cols, const char* name) {
+EngineInput data_view(const py::object& X, std::int64_t n_cols, const char* name) {
   const bool csr = py::hasattr(X, "indptr") && py::hasattr(X, "format") &&
                    X.attr("format").cast<std::string>() == "csr";
-  Data d;
+  EngineInput d;
   if (csr) {
     d = sparse_data(X, name);
   } else {
@@ -151,7 +150,7 @@ py::dict py_train_epoch(const py::object& X, F32 W, F32 a, F32 c, F32 velocity_W
   m.W = writable(W, "W");
   m.a = writable(a, "a");
   m.c = writable(c, "c");
-  const Data held = data_view(X, m.n_visible, "X");
+  const EngineInput held = data_view(X, m.n_visible, "X");
   const DataView& data = held.view;
   if (data.rows < 1) value_error("X must have at least one row");
   if (k < 1 || k > 30000) value_error("k must be in [1, 30000]");
@@ -207,7 +206,7 @@ py::dict py_train_epoch(const py::object& X, F32 W, F32 a, F32 c, F32 velocity_W
   out["n_batches"] = stats.n_batches;
   out["step"] = state.step;
   out["interrupted"] = stats.interrupted;
-  out["threads"] = stats.threads;
+  out["team_size"] = stats.team_size;
   out["hidden_activation"] = py::array_t<double>(static_cast<py::ssize_t>(stats.hidden_activation.size()),
                                                  stats.hidden_activation.data());
   if (stats.interrupted) {
@@ -230,7 +229,7 @@ py::array_t<float> py_hidden_probabilities(const py::object& X, const F32& W, co
                                         int n_threads) {
   const F32 a_dummy(std::vector<py::ssize_t>{W.ndim() == 2 ? W.shape(1) : 0});
   const Model m = make_model(W, a_dummy, c, "bernoulli");
-  const Data held = data_view(X, m.n_visible, "X");
+  const EngineInput held = data_view(X, m.n_visible, "X");
   const DataView& data = held.view;
   py::array_t<float> out({data.rows, m.n_hidden});
   float* dst = out.mutable_data();
@@ -258,7 +257,7 @@ py::array_t<float> py_visible_means(const F32& hidden, const F32& W, const F32& 
 py::array_t<double> py_free_energy(const py::object& X, const F32& W, const F32& a, const F32& c,
                                 const std::string& visible, int n_threads) {
   const Model m = make_model(W, a, c, visible);
-  const Data held = data_view(X, m.n_visible, "X");
+  const EngineInput held = data_view(X, m.n_visible, "X");
   const DataView& data = held.view;
   py::array_t<double> out(data.rows);
   double* dst = out.mutable_data();
@@ -271,7 +270,7 @@ py::array_t<double> py_free_energy(const py::object& X, const F32& W, const F32&
 py::array_t<double> py_pseudo_likelihood(const py::object& X, const F32& W, const F32& a, const F32& c,
                                       int n_threads) {
   const Model m = make_model(W, a, c, "bernoulli");
-  const Data held = data_view(X, m.n_visible, "X");
+  const EngineInput held = data_view(X, m.n_visible, "X");
   const DataView& data = held.view;
   py::array_t<double> out(data.rows);
   double* dst = out.mutable_data();
@@ -413,7 +412,7 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
   m.def("random_matrix", &random_matrix, py::arg("key"), py::arg("stream"), py::arg("rows"),
         py::arg("cols"), py::arg("normal") = false);
   m.def("value_range", [](const py::object& X, int n_threads) {
-    const Data held = data_view(X, -1, "X");
+    const EngineInput held = data_view(X, -1, "X");
     const DataView& data = held.view;
     check_threads(n_threads);
     ValueRange range;

@@ -1,6 +1,7 @@
 #include "data.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -93,7 +94,7 @@ struct RangeOf {
 // e.g. Fortran order).
 template <class T>
 ValueRange dense_range_as(const DataView& d, std::int64_t first, std::int64_t end) {
-  const bool by_rows = d.col_stride <= d.row_stride;
+  const bool by_rows = std::abs(d.col_stride) <= std::abs(d.row_stride);
   const std::int64_t n_lines = by_rows ? end - first : d.cols;
   const std::int64_t line_stride = by_rows ? d.row_stride : d.col_stride;
   const std::int64_t n = by_rows ? d.cols : end - first;

@@ -65,7 +65,11 @@ bool spin_until(Ready&& ready, Clock::duration limit) {
 class Contention {
  public:
   bool solo() const { return solo_until_ > Clock::now(); }
-  void solo_for(Clock::duration period) { solo_until_ = Clock::now() + period; }
+  // Test hook: alone for `period`, or from scratch (no contention seen) when it is zero.
+  void solo_for(Clock::duration period) {
+    if (period <= Clock::duration::zero()) *this = Contention();
+    else solo_until_ = Clock::now() + period;
+  }
   // The leader spent `worked` seconds of wall time and `busy` of its own CPU time on its `own`
   // of the job's `n` blocks, then waited `waited` for the rest. Alone, at the pace of its CPU
   // time, it would have run every block in busy * n / own: a leader that shares its core with
@@ -93,7 +97,7 @@ class Contention {
   Clock::time_point solo_until_{};
   Clock::duration period_ = kMinSolo;
   double balance_ = 0.0;  // seconds the team gained over the leader alone, recent jobs first
-  double team_seconds_ = 0.0;  // of jobs the team ran since it last stopped
+  double team_seconds_ = kCalm;  // of jobs the team ran since it last stopped (none yet: calm)
 };
 
 thread_local Contention t_contention;
@@ -137,6 +141,7 @@ void run_alone_for(double seconds) {
 namespace detail {
 Team* current_team() { return t_in_block ? nullptr : t_team; }
 bool inside_block() { return t_in_block; }
+bool running_alone() { return t_contention.solo(); }
 void run_blocks(int threads, std::int64_t n, BlockFn fn) {
   if (Team* team = current_team(); team && threads > 1) team->run(threads, n, fn);
   else run_serially(n, fn);
@@ -173,8 +178,8 @@ void Team::run_block(std::int64_t index) {
     const InBlock in_block;
     fn_.call(fn_.context, offset_ + index);
   } catch (...) {
-    const std::lock_guard<std::mutex> lock(error_mutex_);
-    if (!error_) error_ = std::current_exception();
+    // The first error wins its slot; the leader reads it once every block is done.
+    if (!error_taken_.exchange(true, std::memory_order_acq_rel)) error_ = std::current_exception();
   }
 }
 
@@ -210,7 +215,9 @@ void Team::run(int max_threads, std::int64_t n, BlockFn fn) {
   }
   fn_ = fn;
   error_ = nullptr;
-  const std::int64_t part = kMaxShare * threads;  // what the shares' index fields can hold
+  error_taken_.store(false, std::memory_order_relaxed);
+  // Block indices within a part must fit the shares' index fields.
+  const std::int64_t part = kMaxShare;
   for (std::int64_t first = 0; first < n; first += part)
     run_part(threads, first, std::min(n, first + part));
   if (error_) std::rethrow_exception(error_);
@@ -225,8 +232,10 @@ void Team::run_part(int threads, std::int64_t first, std::int64_t end) {
   for (int t = 0; t < threads; ++t) {
     const auto lo = static_cast<std::uint64_t>(n * t / threads);
     const auto hi = static_cast<std::uint64_t>(n * (t + 1) / threads);
+    // Release: a thread whose compare-and-swap takes from this word then sees fn_ and offset_
+    // (also one that read an old job's state and matches this job's tag after 2^16 jobs).
     shares_[static_cast<std::size_t>(t)].word.store(tag | (lo << kIndexBits) | hi,
-                                                     std::memory_order_relaxed);
+                                                     std::memory_order_release);
   }
   // seq_cst, paired with the sleepers' count: either a sleeping worker sees this job when it
   // checks before sleeping, or the leader sees it asleep and wakes it.
@@ -278,7 +287,8 @@ void Team::serve(int index) noexcept {
       if (index < participants(s)) work(index, participants(s), seen);
     }
   } catch (...) {
-    // Only a failing mutex can get here: the worker stops and the leader does its share.
+    // Only a failing mutex or condition variable (waiting for a job, never inside one) gets
+    // here: the worker stops and the others take its share.
   }
 }
 
@@ -293,7 +303,8 @@ void Team::close() noexcept {
 
 void with_team(int n_threads, const std::function<void()>& body) {
 #ifdef _OPENMP
-  if (n_threads > 1 && !t_team && !t_in_block && !t_contention.solo()) {
+  n_threads = std::min(n_threads, kMaxTeam);
+  if (n_threads > 1 && !t_team && !t_in_block) {
     // The team outlives the region: its end barrier is where the workers have left serve().
     Team team(n_threads);
     std::exception_ptr error;

@@ -114,8 +114,8 @@ class Team {
   BlockFn fn_{nullptr, nullptr};
   std::int64_t offset_ = 0;  // block index = offset_ + index within the part
   std::exception_ptr error_;
-  std::mutex error_mutex_;
-  // Sleeping workers.
+  std::atomic<bool> error_taken_{false};
+  // Workers waiting on wake_ for a job; the leader notifies only when this count is non-zero.
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
   std::atomic<int> sleepers_{0};
@@ -128,8 +128,11 @@ int team_threads();
 void run_alone_for(double seconds);
 
 // Runs body() on the calling thread with a team of up to n_threads threads that serve its
-// parallel_for loops (directly, or from functions it calls). Inside another team's call, with
-// one thread, or while the machine's cores are taken by other work, body() just runs.
+// parallel_for loops (directly, or from functions it calls); inside another team's call or with
+// one thread, body() just runs. While the machine's cores are taken by other work the loops run
+// on the calling thread alone (the idle workers sleep), and the team takes them up again when
+// contention ends, within the call.
+constexpr int kMaxTeam = 4096;  // the jobs' participant field holds 16 bits
 void with_team(int n_threads, const std::function<void()>& body);
 
 // Blocks [0, n) of fn on the calling thread, in order; the first exception a block threw is
@@ -139,6 +142,7 @@ void run_serially(std::int64_t n, BlockFn fn);
 namespace detail {
 Team* current_team();  // the team the calling thread leads, outside its blocks; else null
 bool inside_block();   // the calling thread is running a block of a job
+bool running_alone();  // contention has sent the calling thread's loops to it alone for now
 // Blocks [0, n) on the calling thread's team when it has one, else on the calling thread.
 void run_blocks(int threads, std::int64_t n, BlockFn fn);
 }  // namespace detail
@@ -153,7 +157,10 @@ void parallel_for(int n_threads, std::int64_t n, Fn&& fn) {
                         (*static_cast<std::remove_reference_t<Fn>*>(f))(i);
                       }};
   const int threads = static_cast<int>(std::min<std::int64_t>(n_threads, n));
-  if (threads > 1 && !detail::current_team() && !detail::inside_block()) {
+  // A team for this loop alone, unless contention says one thread does better right now: the
+  // region's start and end would cost more than the loop (with_team's callers keep theirs).
+  if (threads > 1 && !detail::current_team() && !detail::inside_block() &&
+      !detail::running_alone()) {
     with_team(threads, [&] { detail::run_blocks(threads, n, block); });
   } else {
     detail::run_blocks(threads, n, block);

@@ -592,7 +592,7 @@ EpochStats run_epoch(const Model& model, TrainState& state, const TrainConfig& c
     ++stats.n_batches;
   }
   stats.interrupted = stop;
-  stats.threads = team_threads();
+  stats.team_size = team_threads();
   if (direct && stats.n_batches > 0) {
     parallel_for(threads_for((b + n_neg) * H * V, nt), unit_blocks(H), [&](std::int64_t blk) {
       const Range units = block_range(H, unit_blocks(H), blk);

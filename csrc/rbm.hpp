@@ -60,7 +60,7 @@ struct EpochStats {
   double free_energy = 0.0;           // mean free energy of the rows of every 10th mini-batch
   std::int64_t n_batches = 0;         // mini-batches completed
   bool interrupted = false;
-  int threads = 1;                    // threads the pass ran on
+  int team_size = 1;  // threads of the team that served the pass (some loops may run alone)
   // Per hidden unit, the mean of P(h = 1 | v) over the pass's data rows (as the positive phases
   // computed it, the parameters moving along): dead or saturated units show here for free.
   std::vector<double> hidden_activation;

@@ -473,7 +473,7 @@ def test_transform_outside_unit_range_warns_once_naming_the_dbn(fitted, digits):
             warnings.simplefilter("always")
             getattr(fitted, method)(shifted)
         assert [w.category for w in caught] == [DataRangeWarning]
-        assert f"DBN.{method}" in str(caught[0].message)
+        assert f"DBN.{method}" in str(caught[0].message) and caught[0].filename == __file__
     # The first layer computes as its RBM does on such data; the layers above see probabilities.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataRangeWarning)
@@ -501,6 +501,12 @@ def test_fit_and_transform_on_sparse_equal_dense(digits):
     for a, b in zip(dense.rbms_, sparse.rbms_, strict=True):
         np.testing.assert_array_equal(a.components_, b.components_)
     np.testing.assert_array_equal(dense.transform(X), sparse.transform(sp.csc_matrix(X)))
+    # One layer: its data for the dead-unit check are the sparse input itself.
+    one = DBN((None, 8), rbm_params=FAST, random_state=0).fit(sp.csr_matrix(X))
+    np.testing.assert_array_equal(
+        one.mean_activation_[0],
+        DBN((None, 8), rbm_params=FAST, random_state=0).fit(X).mean_activation_[0],
+    )
 
 
 def test_uint8_data_train_on_float32_layers(digits):

@@ -187,6 +187,7 @@ def test_inference_outside_unit_range_warns_once_and_computes(fitted_digits, met
         warnings.simplefilter("always")
         getattr(rbm, method)(shifted)
     assert [w.category for w in caught] == [DataRangeWarning], [str(w.message) for w in caught]
+    assert caught[0].filename == __file__  # it points at the user's line, not into fastinit
     message = str(caught[0].message)
     assert f"RBM.{method}" in message and "MinMaxScaler(clip=True)" in message
     assert "[-1, 2]" in message

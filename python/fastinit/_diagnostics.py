@@ -59,7 +59,7 @@ def mean_activation(rbm: Any, X: Any) -> np.ndarray:
     (3,)
     """
     total = None
-    n_rows = len(X)
+    n_rows = X.shape[0]  # also of a sparse matrix, which has no len()
     for start in range(0, n_rows, _CHUNK_ROWS):
         part = rbm.transform(X[start : start + _CHUNK_ROWS]).sum(axis=0, dtype=np.float64)
         total = part if total is None else total + part
@@ -94,7 +94,7 @@ def count_stuck(mean: np.ndarray, dead: float = DEAD_BELOW) -> tuple[int, int]:
 
 
 def stuck_units_message(
-    mean: np.ndarray, *, layer: str, advice: str, dead: float = DEAD_BELOW
+    mean: np.ndarray, *, layer: str, advice: str, dead_threshold: float = DEAD_BELOW
 ) -> str | None:
     """The warning text for a layer with too many stuck units, or None when it is healthy.
 
@@ -106,7 +106,7 @@ def stuck_units_message(
         How the layer is named in the message, e.g. ``"DBN layer 3 of 3 (RBM 500 -> 2000)"``.
     advice : str
         What to change, appended to the message.
-    dead : float, default=0.01
+    dead_threshold : float, default=0.01
         The mean activation under which a unit is dead (:func:`dead_below`).
 
     Examples
@@ -120,13 +120,12 @@ def stuck_units_message(
     'RBM 5 -> 10: 5 of its 10 hidden units (50 %)'
     """
     n_units = len(mean)
-    threshold = dead
-    dead, saturated = count_stuck(mean, threshold)
+    dead, saturated = count_stuck(mean, dead_threshold)
     if dead + saturated <= MAX_STUCK_FRACTION * n_units:
         return None
     kinds = []
     if dead:
-        kinds.append(f"{dead} dead (mean activation < {threshold:g})")
+        kinds.append(f"{dead} dead (mean activation < {dead_threshold:g})")
     if saturated:
         kinds.append(f"{saturated} saturated (mean activation > {SATURATED_ABOVE:g})")
     return (

@@ -14,6 +14,7 @@ import functools
 import math
 import numbers
 import os
+import re
 from pathlib import Path
 
 __all__ = ["available_cpus", "cgroup_cpu_limit", "resolve_n_threads"]
@@ -27,19 +28,28 @@ def _affinity_cpus() -> int:
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text()
+        return path.read_text(errors="replace")
     except OSError:
         return None
 
 
+def _unescape(field: str) -> str:
+    """A mountinfo path field: the kernel writes space, tab, newline and backslash as \\ooo."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
 def _mounts(root: Path) -> list[tuple[str, str, str, str]]:
-    """(filesystem type, root within it, mount point, super options) of every mount."""
+    """(filesystem type, root within it, mount point, super options) of every mount.
+
+    A mountinfo line is ``id parent major:minor root mount-point options [optional...] - type
+    source super-options``.
+    """
     mounts = []
     for line in (_read(root / "proc/self/mountinfo") or "").splitlines():
         fields, _, tail = line.partition(" - ")
         parts, extra = fields.split(), tail.split()
         if len(parts) >= 5 and len(extra) >= 3:
-            mounts.append((extra[0], parts[3], parts[4], extra[2]))
+            mounts.append((extra[0], _unescape(parts[3]), _unescape(parts[4]), extra[2]))
     return mounts
 
 
@@ -93,7 +103,10 @@ def cgroup_cpu_limit(root: str | os.PathLike[str] = "/") -> float | None:
     limits = []
     mounts = _mounts(root)
     for line in (_read(root / "proc/self/cgroup") or "").splitlines():
-        _, controllers, path = line.split(":", 2)
+        fields = line.split(":", 2)
+        if len(fields) != 3:
+            continue
+        _, controllers, path = fields
         for fstype, mount_root, mount_point, options in mounts:
             point = str(root / mount_point.lstrip("/"))
             if controllers == "" and fstype == "cgroup2":

@@ -8,6 +8,8 @@ hidden probabilities, free energy and pseudo-likelihood still hold there.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -16,6 +18,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import assert_all_finite, validate_data
 
 from . import _core
+from ._parallel import resolve_n_threads
 from .exceptions import DataRangeWarning
 
 __all__ = ["ENGINE_DTYPES", "column_means", "engine_data", "output_dtype"]
@@ -28,21 +31,21 @@ ENGINE_DTYPES = (np.float64, np.float32, np.uint8, np.bool_)
 def engine_data(
     estimator: Any,
     X: Any,
-    caller: str,
+    method: str,
     *,
     name: str = "X",
     fitting: bool,
-    bernoulli: bool,
-    n_threads: int,
     reset: bool = False,
     **check_params: Any,
 ) -> Any:
-    """Validate X as scikit-learn does and return it in a form the engine reads without copying.
+    """Validate X for ``estimator``'s ``method`` as scikit-learn does, and return it in a form the
+    engine reads without copying.
 
     Dense data keep an engine dtype and any strides; ``scipy.sparse`` matrices become CSR in
     canonical form (sorted indices, no duplicates: the engine reads their rows directly). The
-    values are checked in one threaded pass of the engine: finite, and for Bernoulli units in
-    [0, 1] — refused when ``fitting``, else a :class:`DataRangeWarning` naming ``caller``.
+    values are checked in one threaded pass of the engine: finite, and for Bernoulli visible
+    units (``estimator.visible``) in [0, 1] — refused when ``fitting``, else a
+    :class:`~fastinit.exceptions.DataRangeWarning` naming the method.
     """
     check_params.setdefault("dtype", list(ENGINE_DTYPES))
     check_params.setdefault("order", None)
@@ -51,19 +54,37 @@ def engine_data(
     )
     if sp.issparse(X):
         X = _canonical_csr(X)
-    _check_values(X, caller, name, fitting=fitting, bernoulli=bernoulli, n_threads=n_threads)
+    caller = f"{type(estimator).__name__}.{method}"
+    bernoulli = estimator.visible == "bernoulli"
+    _check_values(X, caller, name, fitting=fitting, bernoulli=bernoulli,
+                  n_threads=resolve_n_threads(estimator.n_jobs))  # fmt: skip
     return X
 
 
 def _canonical_csr(X: Any) -> Any:
-    if X.indices.dtype != X.indptr.dtype:
-        X = X.copy()
-        X.indices = X.indices.astype(np.int64)
-        X.indptr = X.indptr.astype(np.int64)
-    if not X.has_canonical_format:
-        X = X.copy()  # never reorder the caller's matrix in place
-        X.sum_duplicates()
-    return X
+    """X itself when the engine can read it, else one new CSR matrix (never X reordered in
+    place): sorted indices, no duplicates, and index arrays of one integer width."""
+    if X.has_canonical_format and X.indices.dtype == X.indptr.dtype:
+        return X
+    canonical = sp.csr_matrix((X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64)),
+                              shape=X.shape, copy=True)  # fmt: skip
+    canonical.sum_duplicates()  # also sorts the indices
+    return canonical
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel of warnings.warn, called here, that names the user's line: the first
+    caller outside fastinit (whose estimators reach the checks through private layers) and
+    outside scikit-learn's wrapper of every transform (set_output)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    wrapper = getattr(sys.modules.get("sklearn.utils._set_output"), "__file__", None)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (
+        os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package
+        or frame.f_code.co_filename == wrapper
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_values(
@@ -84,7 +105,7 @@ def _check_values(
             "probabilities, so these results extrapolate the model. Scale held-out data as the "
             "training data were and clip them, e.g. with MinMaxScaler(clip=True).",
             DataRangeWarning,
-            stacklevel=4,
+            stacklevel=_user_stacklevel(),
         )
         return
     hint = (

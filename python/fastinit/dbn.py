@@ -263,7 +263,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (20, 8, 4)
         """
         sizes, params = self._check_params()
-        X = self._engine_data(X, "fit", fitting=True, reset=True, ensure_min_samples=1)
+        X = engine_data(self, X, "fit", fitting=True, reset=True, ensure_min_samples=1)
         if sizes[0] is not None and X.shape[1] != sizes[0]:
             raise ValueError(
                 f"X has {X.shape[1]} features, but layer_sizes[0] is {sizes[0]}; pass data with "
@@ -339,7 +339,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             mean,
             layer=f"DBN layer {i + 1} of {n_layers} (RBM {sizes[i]} -> {sizes[i + 1]})",
             advice=advice,
-            dead=_diagnostics.dead_below(rbm.sparsity_target),
+            dead_threshold=_diagnostics.dead_below(rbm.sparsity_target),
         )
         if message is not None:
             warnings.warn(message, DeadUnitsWarning, stacklevel=3)
@@ -391,7 +391,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> DBN((12, 6, 3), rbm_params={"n_iter": 1}, random_state=0).fit(X).transform(X).shape
         (100, 3)
         """
-        return self._layer_outputs(X, "transform")[-1]
+        X = self._checked_input(X, "transform")
+        return self._layer_probabilities(X)[-1].astype(output_dtype(X), copy=False)
 
     def transform_layers(self, X: Any) -> list[np.ndarray]:
         """Hidden probabilities of every layer, bottom first.
@@ -411,24 +412,20 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> [H.shape for H in dbn.transform_layers(X)]
         [(50, 6), (50, 3)]
         """
-        return self._layer_outputs(X, "transform_layers")
+        X = self._checked_input(X, "transform_layers")
+        return [H.astype(output_dtype(X), copy=False) for H in self._layer_probabilities(X)]
 
-    def _layer_outputs(self, X: Any, caller: str) -> list[np.ndarray]:
+    def _checked_input(self, X: Any, caller: str) -> Any:
         check_is_fitted(self, "rbms_")
-        X = self._engine_data(X, caller, fitting=False)
-        dtype = output_dtype(X)
+        return engine_data(self, X, caller, fitting=False)
+
+    def _layer_probabilities(self, X: Any) -> list[np.ndarray]:
+        """Every layer's hidden probabilities of validated X, float32 (the next layer's input)."""
         out = []
         for rbm in self.rbms_:
-            X = rbm._hidden_probabilities(X)  # float32 between the layers
+            X = rbm._hidden_probabilities(X)
             out.append(X)
-        return [H.astype(dtype, copy=False) for H in out]
-
-    def _engine_data(self, X: Any, caller: str, *, fitting: bool, **kwargs: Any) -> Any:
-        """X validated as the first layer reads it (see fastinit._validation.engine_data)."""
-        return engine_data(
-            self, X, f"DBN.{caller}", fitting=fitting, bernoulli=self.visible == "bernoulli",
-            n_threads=resolve_n_threads(self.n_jobs), **kwargs,
-        )  # fmt: skip
+        return out
 
     def weights(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The stack as framework-neutral dense layers: ``[(W, b), ...]`` for ``x @ W + b``.

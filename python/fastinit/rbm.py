@@ -328,16 +328,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_scalar(self.monitor_every, "monitor_every", numbers.Integral, min_val=0)
         resolve_n_threads(self.n_jobs)
 
-    def _engine_data(self, X: Any, caller: str, *, fitting: bool, **kwargs: Any) -> Any:
-        """X validated for the engine (see :func:`fastinit._validation.engine_data`)."""
-        return engine_data(
-            self, X, f"{type(self).__name__}.{caller}", fitting=fitting,
-            bernoulli=self.visible == "bernoulli", n_threads=resolve_n_threads(self.n_jobs),
-            **kwargs,
-        )  # fmt: skip
-
     def _training_data(self, X: Any, caller: str, *, reset: bool) -> Any:
-        X = self._engine_data(X, caller, fitting=True, reset=reset, ensure_min_samples=1)
+        X = engine_data(self, X, caller, fitting=True, reset=reset, ensure_min_samples=1)
         if reset and self.n_visible is not None and X.shape[1] != self.n_visible:
             raise ValueError(
                 f"X has {X.shape[1]} features, but n_visible={self.n_visible}; pass data with "
@@ -464,7 +456,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         with self._rollback_on_error():
             X = self._training_data(X, "fit", reset=True)
             self._initialize(X)
-            activation = self._train(X, int(self.n_iter), self._make_monitor(X, validation_data))
+            monitor = self._make_monitor(X, validation_data, "fit")
+            activation = self._train(X, int(self.n_iter), monitor)
         self._warn_if_stuck(activation)
         return self
 
@@ -497,7 +490,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self._initialize(X)
             elif self.persistent and self.persistent_hidden_ is None:
                 raise ValueError("persistent=True was set after fitting with CD; refit the model")
-            self._train(X, 1, self._make_monitor(X, validation_data))
+            self._train(X, 1, self._make_monitor(X, validation_data, "partial_fit"))
         return self
 
     @contextlib.contextmanager
@@ -537,13 +530,13 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for name, value in saved.items():
             setattr(self, name, value)
 
-    def _make_monitor(self, X: np.ndarray, validation_data: Any) -> Any:
+    def _make_monitor(self, X: np.ndarray, validation_data: Any, caller: str) -> Any:
         """The training monitors, or None when neither validation data nor monitor_every is set."""
         if validation_data is None and not self.monitor_every:
             return None
         if validation_data is not None:
-            validation_data = self._engine_data(
-                validation_data, "fit", fitting=True, name="validation_data"
+            validation_data = engine_data(
+                self, validation_data, caller, fitting=True, name="validation_data"
             )
         return _likelihood.TrainingMonitor(
             X[:_MONITOR_ROWS], validation_data, int(self.monitor_every),
@@ -572,7 +565,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         message = _diagnostics.stuck_units_message(
             activation, layer=f"{type(self).__name__} {n_visible} -> {n_hidden}",
             advice=f"Lower learning_rate (now {self._resolved_learning_rate():g}), or use fewer "
-            "hidden units.", dead=_diagnostics.dead_below(self.sparsity_target),
+            "hidden units.", dead_threshold=_diagnostics.dead_below(self.sparsity_target),
         )  # fmt: skip
         if message is not None:
             warnings.warn(message, DeadUnitsWarning, stacklevel=3)
@@ -647,7 +640,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _checked_input(self, X: Any, caller: str, **kwargs: Any) -> Any:
         check_is_fitted(self, "components_")
-        return self._engine_data(X, caller, fitting=False, **kwargs)
+        return engine_data(self, X, caller, fitting=False, **kwargs)
 
     def transform(self, X: Any) -> np.ndarray:
         """Hidden-unit probabilities P(h = 1 | v) for every row of X.
@@ -772,8 +765,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
         V = self._checked_input(V, "gibbs", name="V")
         dtype = output_dtype(V)
-        V = V.toarray() if sp.issparse(V) else V
-        V = np.array(V, dtype=np.float32, order="C")  # the engine sweeps it in place
+        # A new float32 C-ordered array, which the engine sweeps in place.
+        V = np.asarray(V.toarray(), np.float32) if sp.issparse(V) else np.array(V, np.float32)
         return self._run_gibbs(V, int(n_steps), *self._sampling_key(random_state)).astype(
             dtype, copy=False
         )
