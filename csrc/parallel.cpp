@@ -65,6 +65,8 @@ bool spin_until(Ready&& ready, Clock::duration limit) {
 class Contention {
  public:
   bool solo() const { return solo_until_ > Clock::now(); }
+  // Solo for long yet: contention has recurred (a single stray stall gives only kMinSolo).
+  bool solo_for_long() const { return solo_until_ > Clock::now() + kLongSolo; }
   // Test hook: alone for `period`, or from scratch (no contention seen) when it is zero.
   void solo_for(Clock::duration period) {
     if (period <= Clock::duration::zero()) *this = Contention();
@@ -93,6 +95,7 @@ class Contention {
   // stall of more than kCredit + kSlack stops the team, however well it went before.
   static constexpr double kMemory = 0.02, kCredit = 3e-3, kSlack = 200e-6, kCalm = 0.1;
   static constexpr Clock::duration kMinSolo = std::chrono::milliseconds(2);
+  static constexpr Clock::duration kLongSolo = std::chrono::milliseconds(50);
   static constexpr Clock::duration kMaxSolo = std::chrono::seconds(1);
   Clock::time_point solo_until_{};
   Clock::duration period_ = kMinSolo;
@@ -304,7 +307,10 @@ void Team::close() noexcept {
 void with_team(int n_threads, const std::function<void()>& body) {
 #ifdef _OPENMP
   n_threads = std::min(n_threads, kMaxTeam);
-  if (n_threads > 1 && !t_team && !t_in_block) {
+  // While contention has recurred, the call runs alone without forming a team at all (the
+  // region's start and end cost a busy machine a time slice each); a team is formed otherwise,
+  // and takes up the loops within the call once a short solo period ends.
+  if (n_threads > 1 && !t_team && !t_in_block && !t_contention.solo_for_long()) {
     // The team outlives the region: its end barrier is where the workers have left serve().
     Team team(n_threads);
     std::exception_ptr error;

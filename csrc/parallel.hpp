@@ -130,8 +130,8 @@ void run_alone_for(double seconds);
 // Runs body() on the calling thread with a team of up to n_threads threads that serve its
 // parallel_for loops (directly, or from functions it calls); inside another team's call or with
 // one thread, body() just runs. While the machine's cores are taken by other work the loops run
-// on the calling thread alone (the idle workers sleep), and the team takes them up again when
-// contention ends, within the call.
+// on the calling thread alone (the idle workers sleep); when contention has recurred for a while,
+// without a team at all.
 constexpr int kMaxTeam = 4096;  // the jobs' participant field holds 16 bits
 void with_team(int n_threads, const std::function<void()>& body);
 
