@@ -853,6 +853,8 @@ _MEMORY_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, sys.argv[3])
     import numpy as np
     import fastinit, numpy_rbm
+    from fastinit import RBM  # fastinit imports its estimators (and scikit-learn) lazily
+
 
     def status_mb(field):
         # VmRSS / VmHWM of this process image. (ru_maxrss is not used: Linux carries it over
@@ -873,7 +875,7 @@ _MEMORY_SCRIPT = textwrap.dedent("""
     X = np.load(sys.argv[1])
     before, peak_before = rss_mb(), peak_mb()
     if sys.argv[2] == "fastinit":
-        fastinit.RBM(X.shape[1], 500, n_iter=1, batch_size=100, random_state=0).fit(X)
+        RBM(X.shape[1], 500, n_iter=1, batch_size=100, random_state=0).fit(X)
     else:
         rng = np.random.default_rng(0)
         W = rng.normal(0, 0.01, (500, X.shape[1])).astype(np.float32)
