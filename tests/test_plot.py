@@ -292,6 +292,16 @@ def test_coinciding_lines_stay_visible(function):
     assert all(not a & b for a, b in itertools.combinations(marked, 2))
 
 
+def test_a_dozen_lines_have_distinct_colour_and_marker_pairs():
+    # The experiment draws twelve starts; with one colour cycle of ten, lines 0 and 10 must
+    # still differ in their marker.
+    values = np.linspace(1.0, 0.1, 30)
+    run = {"train_loss": values, "test_accuracy": values}
+    fig = plot.learning_curves({"panel": {f"start {i}": run for i in range(12)}})
+    pairs = {(line.get_color(), line.get_marker()) for line in fig.axes[0].lines}
+    assert len(pairs) == 12
+
+
 @pytest.mark.parametrize("function", [plot.activation_moments, plot.learning_curves])
 def test_legend_covers_no_axes(function):
     fig = _identical_curves(function)

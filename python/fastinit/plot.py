@@ -46,7 +46,9 @@ CLOSED_FORM_SCHEMES: dict[str, tuple[str, dict[str, Any]]] = {
     "orthogonal": ("orthogonal", {}),
 }
 
-_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*")
+# Twelve markers against ten colours: line i and line i + 10 differ in marker (the pair
+# (colour, marker) repeats only after 60 lines), as the experiment draws twelve starts.
+_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*", "p", "h")
 _DASHES = ("-", "--", "-.", ":")
 
 
