@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 import os
 import re
 from pathlib import Path
+
+from ._params import check_n_jobs
 
 __all__ = ["available_cpus", "cgroup_cpu_limit", "resolve_n_threads"]
 
@@ -147,22 +148,26 @@ def available_cpus() -> int:
     return max(1, cpus)
 
 
-def resolve_n_threads(n_jobs: int | None) -> int:
+def resolve_n_threads(n_jobs: int | None, caller: str | None = None) -> int:
     """Turn ``n_jobs`` into a positive thread count.
 
     ``None`` means every available CPU (:func:`available_cpus`), capped by OpenMP's limit
     (``OMP_NUM_THREADS``, ``threadpoolctl.threadpool_limits``); a positive value is taken as is,
     and a negative value counts back from the available CPUs (``-1`` = all, ``-2`` = all but
-    one), as in scikit-learn.
+    one), as in scikit-learn. ``|n_jobs|`` may not exceed
+    :data:`fastinit._params.MAX_N_JOBS`; errors start with ``caller`` when given.
+
+    Examples
+    --------
+    >>> from fastinit._parallel import resolve_n_threads
+    >>> resolve_n_threads(3), resolve_n_threads(-1) >= 1
+    (3, True)
     """
+    n_jobs = check_n_jobs(n_jobs, caller)
     if n_jobs is None:
         from . import _core
 
         return max(1, min(available_cpus(), _core.max_threads()))
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
-        raise TypeError(f"n_jobs must be None or an int, got {n_jobs!r}")
-    if n_jobs == 0:
-        raise ValueError("n_jobs == 0 has no meaning; use None, a positive or a negative int")
     if n_jobs > 0:
-        return int(n_jobs)
-    return max(1, available_cpus() + 1 + int(n_jobs))
+        return n_jobs
+    return max(1, available_cpus() + 1 + n_jobs)

@@ -78,6 +78,7 @@ class BernoulliRBM(RBM):
     init = "hinton"
     n_jobs = None
     monitor_every = 0
+    _hidden_param = "n_components"
 
     def __init__(
         self,

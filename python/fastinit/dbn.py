@@ -20,13 +20,12 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_is_fitted
 
 from . import _diagnostics
 from ._diagnostics import DeadUnitsWarning
-from ._parallel import resolve_n_threads
-from ._random import RandomStateLike, make_key
+from ._params import INT64_MAX, check_int, check_n_jobs
+from ._random import RandomStateLike, check_random_state_param, make_key
 from ._validation import engine_data, output_dtype
 from .rbm import RBM, default_learning_rate
 
@@ -74,7 +73,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         the usual choice, Hinton 2010) or binary states sampled from them ("sample", with a
         generator seeded from ``random_state``). ``transform`` always uses probabilities.
     n_jobs : int or None, default=None
-        Threads of every RBM: ``None`` uses every usable core, negative values count back.
+        Threads of every RBM: ``None`` uses every usable core, negative values count back;
+        ``|n_jobs|`` is at most 65536.
     random_state : None, int, RandomState or Generator, default=None
         Seeds the whole stack: each RBM gets its own seed, derived deterministically from this
         one and its layer index, so layer ``i`` of two stacks with the same seed and lower
@@ -174,10 +174,14 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for i, size in enumerate(sizes):
             if i == 0 and size is None:
                 continue
-            if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+            if (
+                not isinstance(size, numbers.Integral)
+                or isinstance(size, bool)
+                or not 1 <= size <= INT64_MAX
+            ):
                 raise ValueError(
-                    f"layer_sizes must hold positive ints (the first may be None), got {size!r} "
-                    f"at position {i} of {sizes}"
+                    f"layer_sizes must hold positive ints up to 2**63 - 1 (the first may be None), "
+                    f"got {size!r} at position {i} of {sizes}"
                 )
         return [None if s is None else int(s) for s in sizes]
 
@@ -221,15 +225,37 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 )
         return dict(params)
 
-    def _check_params(self) -> tuple[list[int | None], list[dict[str, Any]]]:
+    def _check_params(self, method: str = "fit") -> tuple[list[int | None], list[dict[str, Any]]]:
+        """Validate every parameter, the layers' RBM parameters included, before any training:
+        a bad setting of the top layer fails before the bottom one is trained."""
+        caller = f"{type(self).__name__}.{method}"
         sizes = self._check_layer_sizes()
-        if self.visible not in ("bernoulli", "gaussian"):
+        if not (isinstance(self.visible, str) and self.visible in ("bernoulli", "gaussian")):
             raise ValueError(f"visible must be 'bernoulli' or 'gaussian', got {self.visible!r}")
-        if self.propagate not in ("mean", "sample"):
+        if not (isinstance(self.propagate, str) and self.propagate in ("mean", "sample")):
             raise ValueError(f"propagate must be 'mean' or 'sample', got {self.propagate!r}")
-        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
-        resolve_n_threads(self.n_jobs)
-        return sizes, self._layer_rbm_params(len(sizes) - 1)
+        check_int(self.verbose, "verbose", caller=caller, low=0, allow_bool=True)
+        check_n_jobs(self.n_jobs, caller)
+        check_random_state_param(self.random_state, caller)
+        params = self._layer_rbm_params(len(sizes) - 1)
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+            try:
+                self._layer_rbm(i, n_in, n_out, params[i], seed=0)._check_params(method)
+            except (TypeError, ValueError) as exc:
+                where = f"layer {i} (rbm_params or layer_params[{i}])"
+                raise type(exc)(f"{caller}: {where}: {exc}") from None
+        return sizes, params
+
+    def _layer_rbm(
+        self, i: int, n_in: int | None, n_out: int, params: dict[str, Any], seed: int
+    ) -> RBM:
+        """RBM ``i`` of the stack (unfitted), with the rate of the width rule when "auto"."""
+        visible = self.visible if i == 0 else "bernoulli"
+        layer = dict(params)
+        if _is_auto(layer.get("learning_rate", "auto")) and n_in is not None:
+            layer["learning_rate"] = default_learning_rate(n_in, n_out, visible)
+        return RBM(n_in, n_out, **layer, visible=visible, random_state=seed,
+                   n_jobs=self.n_jobs, verbose=self.verbose)  # fmt: skip
 
     # ------------------------------------------------------------------ training
 
@@ -262,7 +288,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> dbn.layer_sizes_
         (20, 8, 4)
         """
-        sizes, params = self._check_params()
+        sizes, params = self._check_params("fit")
         X = engine_data(self, X, "fit", fitting=True, reset=True, ensure_min_samples=1)
         if sizes[0] is not None and X.shape[1] != sizes[0]:
             raise ValueError(
@@ -281,19 +307,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     file=sys.stderr,
                     flush=True,
                 )
-            visible = self.visible if i == 0 else "bernoulli"
-            layer = dict(params[i])
-            if _is_auto(layer.get("learning_rate", "auto")):
-                layer["learning_rate"] = default_learning_rate(n_in, n_out, visible)
-            rbm = RBM(
-                n_in,
-                n_out,
-                **layer,
-                visible=visible,
-                random_state=int(seeds[i]),
-                n_jobs=self.n_jobs,
-                verbose=self.verbose,
-            )
+            rbm = self._layer_rbm(i, n_in, n_out, params[i], seed=int(seeds[i]))
             with warnings.catch_warnings():
                 # The DBN reports stuck units itself, naming the layer (_warn_if_stuck).
                 warnings.simplefilter("ignore", DeadUnitsWarning)

@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-from sklearn.utils import check_scalar
 
 from . import _core
 from ._parallel import resolve_n_threads
+from ._params import check_int
 from ._random import RandomStateLike, make_key
 
 __all__ = [
@@ -119,7 +119,7 @@ def salakhutdinov_murray_betas(
     >>> salakhutdinov_murray_betas(4, breakpoints=(0.5,), steps=(1, 1))
     array([0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
-    check_scalar(n_betas, "n_betas", numbers.Integral, min_val=2)
+    n_betas = check_int(n_betas, "n_betas", caller="salakhutdinov_murray_betas", low=2)
     edges = np.concatenate(([0.0], np.asarray(breakpoints, dtype=np.float64), [1.0]))
     weights = np.asarray(steps, dtype=np.float64)
     if edges.ndim != 1 or not np.all(np.diff(edges) > 0):
@@ -228,10 +228,10 @@ def resolve_method(method: str, n_visible: int, n_hidden: int, visible: str) -> 
     return "exact" if small else "ais"
 
 
-def check_options(n_chains: Any, n_betas: Any, betas: Any) -> None:
+def check_options(n_chains: Any, n_betas: Any, betas: Any, caller: str = "log_partition") -> None:
     """Validate the AIS options (whatever the method, so that mistakes surface early)."""
-    check_scalar(n_chains, "n_chains", numbers.Integral, min_val=1)
-    check_scalar(n_betas, "n_betas", numbers.Integral, min_val=2)
+    check_int(n_chains, "n_chains", caller=caller, low=1)
+    check_int(n_betas, "n_betas", caller=caller, low=2)
     if betas is not None:
         resolve_betas(n_betas, betas)
 

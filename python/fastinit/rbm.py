@@ -21,15 +21,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import _core, _diagnostics
 from . import init as _init
 from . import likelihood as _likelihood
 from ._parallel import resolve_n_threads
+from ._params import check_bool, check_int, check_n_jobs, check_real
 from ._progress import EpochProgress
-from ._random import RandomStateLike, make_key
+from ._random import RandomStateLike, check_random_state_param, make_key
 from ._validation import column_means, engine_data, output_dtype
 from .exceptions import DeadUnitsWarning
 
@@ -176,7 +176,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (e.g. "xavier_uniform") or a callable ``f(shape, rng) -> array``. Visible biases start at
         the log-odds of the data mean (Bernoulli) or the data mean (Gaussian), hidden biases at 0.
     n_jobs : int or None, default=None
-        Threads: ``None`` uses every usable core, negative values count back (-1 = all).
+        Threads: ``None`` uses every usable core, negative values count back (-1 = all);
+        ``|n_jobs|`` is at most 65536.
     random_state : None, int, RandomState or Generator, default=None
         Seeds the counter-based generator of all training randomness.
     verbose : int, default=0
@@ -270,63 +271,54 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
 
-    def _check_params(self) -> None:
-        if self.visible not in ("bernoulli", "gaussian"):
-            raise ValueError(f"visible must be 'bernoulli' or 'gaussian', got {self.visible!r}")
+    # The parameter giving the number of hidden units (BernoulliRBM: n_components), for errors.
+    _hidden_param = "n_hidden"
+
+    def _check_params(self, method: str = "fit") -> None:
+        """Validate every parameter, as scikit-learn does at fit time (not in ``__init__``):
+        ``TypeError`` / ``ValueError`` naming ``<class>.<method>``, the parameter and the range.
+        Integers must fit the engine's types and reals be finite in float32 (NaN passes a plain
+        range check, 1e39 becomes infinite in the engine)."""
+        caller = f"{type(self).__name__}.{method}"
+        if not (isinstance(self.visible, str) and self.visible in ("bernoulli", "gaussian")):
+            raise ValueError(
+                f"{caller}: visible must be 'bernoulli' or 'gaussian', got {self.visible!r}"
+            )
         if self.n_visible is not None:
-            check_scalar(self.n_visible, "n_visible", numbers.Integral, min_val=1)
-        check_scalar(self.n_hidden, "n_hidden", numbers.Integral, min_val=1)
-        check_scalar(self.k, "k", numbers.Integral, min_val=1, max_val=30000)
-        check_scalar(self.batch_size, "batch_size", numbers.Integral, min_val=1)
-        check_scalar(self.n_iter, "n_iter", numbers.Integral, min_val=0)
+            check_int(self.n_visible, "n_visible", caller=caller, low=1)
+        check_int(self.n_hidden, self._hidden_param, caller=caller, low=1)
+        check_int(self.k, "k", caller=caller, low=1, high=30000)
+        check_int(self.batch_size, "batch_size", caller=caller, low=1)
+        check_int(self.n_iter, "n_iter", caller=caller, low=0)
         if self.n_chains is not None:
-            check_scalar(self.n_chains, "n_chains", numbers.Integral, min_val=1)
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
-            check_scalar(
-                self.learning_rate,
-                "learning_rate",
-                numbers.Real,
-                min_val=0,
-                include_boundaries="neither",
-            )
-        if not (isinstance(self.momentum, str) and self.momentum == "hinton"):
-            check_scalar(
-                self.momentum,
-                "momentum",
-                numbers.Real,
-                min_val=0,
-                max_val=1,
-                include_boundaries="left",
-            )
-        check_scalar(self.weight_decay, "weight_decay", numbers.Real, min_val=0)
-        if self.sparsity_target is not None:
-            check_scalar(
-                self.sparsity_target,
-                "sparsity_target",
-                numbers.Real,
-                min_val=0,
-                max_val=1,
-                include_boundaries="neither",
-            )
-            check_scalar(self.sparsity_cost, "sparsity_cost", numbers.Real, min_val=0)
-            check_scalar(
-                self.sparsity_decay,
-                "sparsity_decay",
-                numbers.Real,
-                min_val=0,
-                max_val=1,
-                include_boundaries="left",
-            )
+            check_int(self.n_chains, "n_chains", caller=caller, low=1)
+        self._check_reals(caller)
         for name in ("persistent", "shuffle", "sample_visible"):
-            if not isinstance(getattr(self, name), bool | np.bool_):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+            check_bool(getattr(self, name), name, caller=caller)
         if not (callable(self.init) or isinstance(self.init, str)):
-            raise TypeError(f"init must be a scheme name or a callable, got {self.init!r}")
+            raise TypeError(
+                f"{caller}: init must be a scheme name or a callable, got {self.init!r}"
+            )
         if not callable(self.init) and self.init != "hinton":
             _init.get_initializer(self.init)  # raises ValueError listing the valid names
-        check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
-        check_scalar(self.monitor_every, "monitor_every", numbers.Integral, min_val=0)
-        resolve_n_threads(self.n_jobs)
+        check_int(self.verbose, "verbose", caller=caller, low=0, allow_bool=True)
+        check_int(self.monitor_every, "monitor_every", caller=caller, low=0)
+        check_n_jobs(self.n_jobs, caller)
+        check_random_state_param(self.random_state, caller)
+
+    def _check_reals(self, caller: str) -> None:
+        """The real-valued parameters: finite, in float32's range and in their intervals."""
+        if not _is_str(self.learning_rate, "auto"):
+            check_real(self.learning_rate, "learning_rate", caller=caller, low=0, closed="right")
+        if not _is_str(self.momentum, "hinton"):
+            check_real(self.momentum, "momentum", caller=caller, low=0, high=1, closed="left")
+        check_real(self.weight_decay, "weight_decay", caller=caller, low=0)
+        if self.sparsity_target is not None:
+            check_real(self.sparsity_target, "sparsity_target", caller=caller, low=0, high=1,
+                       closed="neither")  # fmt: skip
+        check_real(self.sparsity_cost, "sparsity_cost", caller=caller, low=0)
+        check_real(self.sparsity_decay, "sparsity_decay", caller=caller, low=0, high=1,
+                   closed="left")  # fmt: skip
 
     def _training_data(self, X: Any, caller: str, *, reset: bool) -> Any:
         X = engine_data(self, X, caller, fitting=True, reset=reset, ensure_min_samples=1)
@@ -338,7 +330,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return X
 
     def _resolved_learning_rate(self) -> float:
-        if isinstance(self.learning_rate, str):
+        if _is_str(self.learning_rate, "auto"):
             n_hidden, n_visible = self.components_.shape
             return default_learning_rate(n_visible, n_hidden, self.visible)
         return float(self.learning_rate)
@@ -452,7 +444,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> RBM(64, 32, n_iter=2, random_state=0).fit(X).n_iter_
         2
         """
-        self._check_params()
+        self._check_params("fit")
         with self._rollback_on_error():
             X = self._training_data(X, "fit", reset=True)
             self._initialize(X)
@@ -482,7 +474,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> rbm.n_iter_
         3
         """
-        self._check_params()
+        self._check_params("partial_fit")
         first = not hasattr(self, "components_")
         with self._rollback_on_error():
             X = self._training_data(X, "partial_fit", reset=first)
@@ -762,7 +754,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (3, 8)
         """
         check_is_fitted(self, "components_")
-        check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
+        check_int(n_steps, "n_steps", caller=f"{type(self).__name__}.gibbs", low=0)
         V = self._checked_input(V, "gibbs", name="V")
         dtype = output_dtype(V)
         # A new float32 C-ordered array, which the engine sweeps in place.
@@ -787,8 +779,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (5, 8)
         """
         check_is_fitted(self, "components_")
-        check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)
-        check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
+        caller = f"{type(self).__name__}.sample"
+        check_int(n_samples, "n_samples", caller=caller, low=1)
+        check_int(n_steps, "n_steps", caller=caller, low=0)
         key, call = self._sampling_key(random_state)
         start_rng = np.random.default_rng([key, call])
         shape = (int(n_samples), self.components_.shape[1])
@@ -996,7 +989,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """log_partition's work; ``reuse`` returns a cached result for the same inputs."""
         check_is_fitted(self, "components_")
         n_hidden, n_visible = self.components_.shape
-        _likelihood.check_options(n_chains, n_betas, betas)
+        _likelihood.check_options(n_chains, n_betas, betas, f"{type(self).__name__}.log_partition")
         resolved = _likelihood.resolve_method(method, n_visible, n_hidden, self.visible)
         W = _likelihood.checked_f32(self.components_, "components_")
         a = _likelihood.checked_f32(self.intercept_visible_, "intercept_visible_")
@@ -1063,7 +1056,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if not (np.all(np.isfinite(a)) and np.all(np.isfinite(c))):
             raise ValueError("intercepts must be finite")
         model = cls(**{**cls._layer_params(n_visible, n_hidden), **params})
-        model._check_params()
+        model._check_params("from_weights")
         if model.n_visible not in (None, n_visible) or model.n_hidden != n_hidden:
             raise ValueError("n_visible / n_hidden disagree with the shape of components")
         model._key = make_key(model.random_state)
@@ -1138,7 +1131,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                         f"format {_FORMAT_VERSION} of {cls.__name__}"
                     )
                 model = cls(**meta["params"])
-                model._check_params()
+                model._check_params("load")
                 for state_name in _STATE:
                     value = np.array(data[state_name]) if state_name in data else None
                     if value is not None and value.dtype.kind != "f":
@@ -1214,6 +1207,10 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.positive_only = self.visible == "bernoulli"
         return tags
+
+
+def _is_str(value: Any, text: str) -> bool:
+    return isinstance(value, str) and value == text
 
 
 def _copy(value: np.ndarray | None) -> np.ndarray | None:
