@@ -21,7 +21,7 @@ from . import _core
 from ._parallel import resolve_n_threads
 from .exceptions import DataRangeWarning
 
-__all__ = ["ENGINE_DTYPES", "column_means", "engine_data", "output_dtype"]
+__all__ = ["ENGINE_DTYPES", "column_means", "engine_data", "finite_float32", "output_dtype"]
 
 # Dtypes the engine reads directly, one mini-batch at a time. Anything else is converted to the
 # first (float64, as scikit-learn does, so an integer input's features are float64 too).
@@ -132,3 +132,37 @@ def column_means(X: Any) -> np.ndarray:
 def output_dtype(X: Any) -> type[np.floating]:
     """scikit-learn's rule for a transformer's output: float32 stays, everything else float64."""
     return np.float32 if X.dtype == np.float32 else np.float64
+
+
+def finite_float32(value: Any, name: str, caller: str) -> np.ndarray:
+    """``value`` as a new C-contiguous float32 array whose every entry is finite.
+
+    The check comes after the cast: 1e39 is finite in float64 and infinite in float32, the
+    type the engine computes in. ``TypeError`` for non-numeric arrays (strings, objects,
+    complex numbers), ``ValueError`` naming ``caller`` and ``name`` for NaN, infinities and
+    values beyond float32's range (about 3.4e38).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit._validation import finite_float32
+    >>> finite_float32([1.0, 2.0], "W", "RBM.from_weights").dtype
+    dtype('float32')
+    >>> finite_float32([1e39], "W", "RBM.from_weights")
+    Traceback (most recent call last):
+    ...
+    ValueError: RBM.from_weights: W holds values that are not finite in float32 (NaN, infinity, or beyond +-3.4e38, float32's range)
+    """  # noqa: E501
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{caller}: {name} must hold real numbers, got an array of dtype {array.dtype}"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = np.array(array, dtype=np.float32, order="C")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(
+            f"{caller}: {name} holds values that are not finite in float32 (NaN, infinity, or "
+            "beyond +-3.4e38, float32's range)"
+        )
+    return array

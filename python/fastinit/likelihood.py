@@ -183,7 +183,9 @@ def ais_interval(
 
 
 def checked_f32(value: Any, name: str) -> np.ndarray:
-    array = np.ascontiguousarray(value, dtype=np.float32)
+    """``value`` in float32, refused unless finite after the cast (1e39 is not)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        array = np.ascontiguousarray(value, dtype=np.float32)
     if not np.all(np.isfinite(array)):
         raise ValueError(
             f"{name} holds non-finite values (NaN or inf): the partition function is undefined"
@@ -205,10 +207,10 @@ def base_visible_bias(base_rate: Any, n_visible: int, visible: str) -> np.ndarra
     rate = np.asarray(base_rate, dtype=np.float64)
     if rate.shape != (n_visible,):
         raise ValueError(f"base_rate must have shape ({n_visible},), got {rate.shape}")
+    if visible == "gaussian":
+        return checked_f32(rate, "base_rate")
     if not np.all(np.isfinite(rate)):
         raise ValueError("base_rate must be finite")
-    if visible == "gaussian":
-        return rate.astype(np.float32)
     if np.any(rate < 0) or np.any(rate > 1):
         raise ValueError("base_rate must lie in [0, 1] for Bernoulli visible units")
     p = np.clip(rate, BASE_RATE_CLIP, 1 - BASE_RATE_CLIP)

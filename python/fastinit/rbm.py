@@ -30,7 +30,7 @@ from ._parallel import resolve_n_threads
 from ._params import check_bool, check_int, check_n_jobs, check_real
 from ._progress import EpochProgress
 from ._random import RandomStateLike, check_random_state_param, make_key
-from ._validation import column_means, engine_data, output_dtype
+from ._validation import column_means, engine_data, finite_float32, output_dtype
 from .exceptions import DeadUnitsWarning
 
 __all__ = ["RBM", "default_learning_rate"]
@@ -345,7 +345,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ initialization
 
-    def _initial_weights(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    def _initial_weights(
+        self, rng: np.random.Generator, shape: tuple[int, int], caller: str
+    ) -> np.ndarray:
         if callable(self.init):
             W = np.asarray(self.init(shape, rng))
         elif self.init == "hinton":
@@ -353,16 +355,17 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         else:
             W = _init.get_initializer(self.init)(shape, rng=rng, dtype=np.float32)
         if W.shape != shape:
-            raise ValueError(f"init returned an array of shape {W.shape}, expected {shape}")
-        if not np.all(np.isfinite(W)):
-            raise ValueError("init returned non-finite weights")
-        return np.ascontiguousarray(W, dtype=np.float32)
+            raise ValueError(
+                f"{caller}: init returned an array of shape {W.shape}, expected {shape}"
+            )
+        # Finite in float32, the engine's type (1e39 is finite in float64 only).
+        return finite_float32(W, "the weights init returned", caller)
 
-    def _initialize(self, X: np.ndarray) -> None:
+    def _initialize(self, X: np.ndarray, caller: str) -> None:
         n_visible = X.shape[1]
         self._key = make_key(self.random_state)
         rng = np.random.default_rng(self._key)
-        W = self._initial_weights(rng, (int(self.n_hidden), n_visible))
+        W = self._initial_weights(rng, (int(self.n_hidden), n_visible), caller)
         mean = column_means(X)
         if self.visible == "bernoulli":
             p = np.clip(mean, _MEAN_CLIP, 1 - _MEAN_CLIP)
@@ -447,7 +450,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._check_params("fit")
         with self._rollback_on_error():
             X = self._training_data(X, "fit", reset=True)
-            self._initialize(X)
+            self._initialize(X, f"{type(self).__name__}.fit")
             monitor = self._make_monitor(X, validation_data, "fit")
             activation = self._train(X, int(self.n_iter), monitor)
         self._warn_if_stuck(activation)
@@ -479,7 +482,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         with self._rollback_on_error():
             X = self._training_data(X, "partial_fit", reset=first)
             if first:
-                self._initialize(X)
+                self._initialize(X, f"{type(self).__name__}.partial_fit")
             elif self.persistent and self.persistent_hidden_ is None:
                 raise ValueError("persistent=True was set after fitting with CD; refit the model")
             self._train(X, 1, self._make_monitor(X, validation_data, "partial_fit"))
@@ -1045,16 +1048,23 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         >>> rbm.transform(np.ones((1, 5), dtype=np.float32))
         array([[0.5, 0.5, 0.5]], dtype=float32)
         """
+        caller = f"{cls.__name__}.from_weights"
         W = check_array(components, dtype=np.float64, input_name="components")
         n_hidden, n_visible = W.shape
         a = np.asarray(intercept_visible, dtype=np.float64)
         c = np.asarray(intercept_hidden, dtype=np.float64)
         if a.shape != (n_visible,):
-            raise ValueError(f"intercept_visible must have shape ({n_visible},), got {a.shape}")
+            raise ValueError(
+                f"{caller}: intercept_visible must have shape ({n_visible},), got {a.shape}"
+            )
         if c.shape != (n_hidden,):
-            raise ValueError(f"intercept_hidden must have shape ({n_hidden},), got {c.shape}")
-        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(c))):
-            raise ValueError("intercepts must be finite")
+            raise ValueError(
+                f"{caller}: intercept_hidden must have shape ({n_hidden},), got {c.shape}"
+            )
+        # Finite in float32, the type the model holds (1e39 is finite in float64 only).
+        W = finite_float32(W, "components", caller)
+        a = finite_float32(a, "intercept_visible", caller)
+        c = finite_float32(c, "intercept_hidden", caller)
         model = cls(**{**cls._layer_params(n_visible, n_hidden), **params})
         model._check_params("from_weights")
         if model.n_visible not in (None, n_visible) or model.n_hidden != n_hidden:
