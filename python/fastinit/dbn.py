@@ -26,6 +26,7 @@ from . import _diagnostics
 from ._diagnostics import DeadUnitsWarning
 from ._params import INT64_MAX, check_int, check_n_jobs
 from ._random import RandomStateLike, check_random_state_param, make_key
+from ._rollback import rollback_on_error
 from ._validation import engine_data, output_dtype
 from .rbm import RBM, default_learning_rate
 
@@ -272,6 +273,13 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         -------
         self : DBN
 
+        Raises
+        ------
+        ValueError, TypeError
+            A parameter of the DBN or of any layer out of its range or of the wrong type
+            (checked before the first layer trains), or data the stack cannot train on. A
+            refused, failed or interrupted (Ctrl-C) fit leaves every attribute as it was.
+
         Warns
         -----
         DeadUnitsWarning
@@ -289,6 +297,13 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (20, 8, 4)
         """
         sizes, params = self._check_params("fit")
+        # The stack replaces its layers only when all have trained; until then any failure, or
+        # Ctrl-C, puts back n_features_in_, feature_names_in_ and the random generator too.
+        with rollback_on_error(self, interrupts=True):
+            self._fit_layers(X, sizes, params)
+        return self
+
+    def _fit_layers(self, X: Any, sizes: list[int | None], params: list[dict[str, Any]]) -> None:
         X = engine_data(self, X, "fit", fitting=True, reset=True, ensure_min_samples=1)
         if sizes[0] is not None and X.shape[1] != sizes[0]:
             raise ValueError(
@@ -324,7 +339,6 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.layer_sizes_ = tuple(sizes)
         self.history_ = [rbm.history_ for rbm in rbms]
         self.mean_activation_ = activations
-        return self
 
     def _warn_if_stuck(self, i: int, sizes: Sequence[int], rbm: RBM, mean: np.ndarray) -> None:
         n_layers = len(sizes) - 1

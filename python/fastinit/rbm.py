@@ -7,7 +7,6 @@ engine ``fastinit._core`` with the GIL released.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
 import numbers
@@ -15,7 +14,7 @@ import os
 import time
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +29,7 @@ from ._parallel import resolve_n_threads
 from ._params import check_bool, check_int, check_n_jobs, check_real
 from ._progress import EpochProgress
 from ._random import RandomStateLike, check_random_state_param, make_key
+from ._rollback import rollback_on_error
 from ._validation import column_means, engine_data, finite_float32, output_dtype
 from .exceptions import DeadUnitsWarning
 
@@ -432,6 +432,16 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         -------
         self : RBM
 
+        Raises
+        ------
+        ValueError, TypeError
+            A parameter out of its range or of the wrong type (named in the message), or data
+            the model cannot train on (NaN, the wrong width, values outside [0, 1] for
+            Bernoulli units). A refused or failed call leaves every attribute as it was,
+            ``feature_names_in_`` included; Ctrl-C instead keeps the completed mini-batches.
+        FloatingPointError
+            Training diverged (non-finite weights); the model is restored as above.
+
         Warns
         -----
         fastinit.exceptions.DeadUnitsWarning
@@ -448,7 +458,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         2
         """
         self._check_params("fit")
-        with self._rollback_on_error():
+        with rollback_on_error(self):
             X = self._training_data(X, "fit", reset=True)
             self._initialize(X, f"{type(self).__name__}.fit")
             monitor = self._make_monitor(X, validation_data, "fit")
@@ -467,6 +477,11 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         -------
         self : RBM
 
+        Raises
+        ------
+        ValueError, TypeError, FloatingPointError
+            As :meth:`fit`; a refused or failed call leaves every attribute as it was.
+
         Examples
         --------
         >>> import numpy as np
@@ -479,7 +494,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         self._check_params("partial_fit")
         first = not hasattr(self, "components_")
-        with self._rollback_on_error():
+        with rollback_on_error(self):
             X = self._training_data(X, "partial_fit", reset=first)
             if first:
                 self._initialize(X, f"{type(self).__name__}.partial_fit")
@@ -487,43 +502,6 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 raise ValueError("persistent=True was set after fitting with CD; refit the model")
             self._train(X, 1, self._make_monitor(X, validation_data, "partial_fit"))
         return self
-
-    @contextlib.contextmanager
-    def _rollback_on_error(self) -> Iterator[None]:
-        """Undo every change of a failed call; Ctrl-C keeps the last completed mini-batch."""
-        saved = self._snapshot()
-        try:
-            yield
-        except Exception:
-            self._restore(saved)
-            raise
-
-    def _snapshot(self) -> dict[str, Any] | None:
-        if not hasattr(self, "components_"):
-            return None
-        saved = {name: _copy(getattr(self, name)) for name in _STATE}
-        saved.update(
-            _step=self._step, n_iter_=self.n_iter_, _key=self._key, _gibbs_calls=self._gibbs_calls,
-            history_={key: list(values) for key, values in self.history_.items()},
-            n_features_in_=self.n_features_in_,
-        )  # fmt: skip
-        return saved
-
-    def _restore(self, saved: dict[str, Any] | None) -> None:
-        if saved is None:
-            for name in (
-                *_STATE,
-                "_step",
-                "n_iter_",
-                "_key",
-                "_gibbs_calls",
-                "history_",
-                "n_features_in_",
-            ):
-                self.__dict__.pop(name, None)
-            return
-        for name, value in saved.items():
-            setattr(self, name, value)
 
     def _make_monitor(self, X: np.ndarray, validation_data: Any, caller: str) -> Any:
         """The training monitors, or None when neither validation data nor monitor_every is set."""
@@ -989,7 +967,17 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self, method: str, n_chains: int, n_betas: int, betas: Any, base_rate: Any,
         random_state: RandomStateLike, *, reuse: bool,
     ) -> _likelihood.LogPartition:  # fmt: skip
-        """log_partition's work; ``reuse`` returns a cached result for the same inputs."""
+        """log_partition's work; ``reuse`` returns a cached result for the same inputs. A call
+        that fails leaves the sampling stream and the cache as they were."""
+        with rollback_on_error(self):
+            return self._log_partition_of(
+                method, n_chains, n_betas, betas, base_rate, random_state, reuse=reuse
+            )
+
+    def _log_partition_of(
+        self, method: str, n_chains: int, n_betas: int, betas: Any, base_rate: Any,
+        random_state: RandomStateLike, *, reuse: bool,
+    ) -> _likelihood.LogPartition:  # fmt: skip
         check_is_fitted(self, "components_")
         n_hidden, n_visible = self.components_.shape
         _likelihood.check_options(n_chains, n_betas, betas, f"{type(self).__name__}.log_partition")
@@ -1221,10 +1209,6 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
 def _is_str(value: Any, text: str) -> bool:
     return isinstance(value, str) and value == text
-
-
-def _copy(value: np.ndarray | None) -> np.ndarray | None:
-    return None if value is None else value.copy()
 
 
 def _as_f32(value: np.ndarray | None) -> np.ndarray | None:
