@@ -8,22 +8,20 @@ feed-forward network (:meth:`DBN.weights`, :meth:`DBN.to_torch`) that is fine-tu
 from __future__ import annotations
 
 import itertools
-import json
 import numbers
 import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import _diagnostics
+from . import _dbn_file, _diagnostics
 from ._diagnostics import DeadUnitsWarning
+from ._model_file import open_archive
 from ._params import INT64_MAX, check_int, check_n_jobs
 from ._random import RandomStateLike, check_random_state_param, make_key
 from ._rollback import rollback_on_error
@@ -32,7 +30,6 @@ from .rbm import RBM, default_learning_rate
 
 __all__ = ["DBN", "DeadUnitsWarning", "default_learning_rate"]
 
-_FORMAT_VERSION = 1
 # Set by the DBN itself for every layer; per-layer dictionaries may not override them.
 _RESERVED = ("n_visible", "n_hidden", "visible", "random_state", "n_jobs", "verbose")
 
@@ -538,87 +535,34 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         True
         """
         check_is_fitted(self, "rbms_")
-        params = {name: _jsonable(value) for name, value in self.get_params().items()}
-        meta: dict[str, Any] = {
-            "format_version": _FORMAT_VERSION,
-            "class": type(self).__name__,
-            "params": {name: value for name, value in params.items() if value is not _DROP},
-            "layer_sizes_": list(self.layer_sizes_),
-            "n_features_in_": self.n_features_in_,
-            "n_layers": len(self.rbms_),
-        }
-        if hasattr(self, "feature_names_in_"):
-            meta["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        arrays = {}
-        # Each layer is an RBM file (through RBM's public, path-based API) stored as bytes.
-        with tempfile.TemporaryDirectory() as tmp:
-            for i, rbm in enumerate(self.rbms_):
-                layer_path = Path(tmp) / f"layer{i}.npz"
-                rbm.save(layer_path)
-                arrays[f"layer{i}"] = np.frombuffer(layer_path.read_bytes(), dtype=np.uint8)
-        for i, mean in enumerate(getattr(self, "mean_activation_", [])):
-            arrays[f"mean_activation{i}"] = mean
-        np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+        _dbn_file.write_dbn(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DBN:
         """Load a stack written by :meth:`save`.
+
+        Nothing in the file is trusted: its metadata must be consistent (``n_layers`` and
+        ``n_features_in_`` with ``layer_sizes_``, which must agree with the parameter
+        ``layer_sizes``), each layer must be a valid :class:`~fastinit.RBM` file of the shape
+        its place in the stack implies (checked before its arrays are read, as in
+        :meth:`RBM.load <fastinit.RBM.load>`), and the whole may declare no more data than the
+        file holds. No pickle is ever executed.
 
         Raises
         ------
         FileNotFoundError
             Missing file.
         ValueError
-            Not a fastinit DBN file, or one of another format version.
+            Not a fastinit DBN file, one of another format version, or any field out of
+            place; the message names the field (``"layer1: n_features_in_: is 20, expected
+            32"``).
 
         Examples
         --------
         See :meth:`save`.
         """
-        name = os.fspath(path)
-        try:
-            data = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # np.load raises many types on foreign content
-            raise ValueError(f"{name!r} is not a fastinit DBN file ({exc})") from None
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(f"{name!r} is not a fastinit DBN file (a single array, not .npz)")
-        with data:
-            if "meta" not in data.files:
-                raise ValueError(f"{name!r} is not a fastinit DBN file (no metadata)")
-            try:
-                meta = json.loads(str(data["meta"]))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{name!r}: unreadable metadata ({exc})") from None
-            if meta.get("format_version") != _FORMAT_VERSION or meta.get("class") != cls.__name__:
-                raise ValueError(
-                    f"{name!r} holds format {meta.get('format_version')} of {meta.get('class')}; "
-                    f"this fastinit reads format {_FORMAT_VERSION} of {cls.__name__}"
-                )
-            params = dict(meta["params"])
-            if isinstance(params.get("layer_sizes"), list):
-                params["layer_sizes"] = tuple(params["layer_sizes"])
-            model = cls(**params)
-            rbms = []
-            with tempfile.TemporaryDirectory() as tmp:
-                for i in range(int(meta["n_layers"])):
-                    if f"layer{i}" not in data.files:
-                        raise ValueError(f"{name!r} is incomplete: layer {i} is missing")
-                    layer_path = Path(tmp) / f"layer{i}.npz"
-                    layer_path.write_bytes(data[f"layer{i}"].tobytes())
-                    rbms.append(RBM.load(layer_path))
-            # Absent from files written before fastinit recorded it.
-            names = [f"mean_activation{i}" for i in range(len(rbms))]
-            if all(name in data.files for name in names):
-                model.mean_activation_ = [data[name] for name in names]
-        model.rbms_ = rbms
-        model.layer_sizes_ = tuple(int(s) for s in meta["layer_sizes_"])
-        model.n_features_in_ = int(meta["n_features_in_"])
-        if "feature_names_in_" in meta:
-            model.feature_names_in_ = np.array(meta["feature_names_in_"], dtype=object)
-        model.history_ = [rbm.history_ for rbm in rbms]
-        return model
+        with open_archive(path, cls.__name__) as archive:
+            return _dbn_file.read_dbn(archive, cls, RBM)
 
     # ------------------------------------------------------------------ scikit-learn glue
 
@@ -642,26 +586,5 @@ def _suggested_learning_rate(rbm: RBM) -> float:
     return rule if rbm.learning_rate > rule else rbm.learning_rate / 2
 
 
-_DROP = object()
-
-
 def _is_auto(value: Any) -> bool:
     return isinstance(value, str) and value == "auto"
-
-
-def _jsonable(value: Any) -> Any:
-    """``value`` as JSON-ready data, or ``_DROP``; dict entries that do not survive are left out.
-
-    A callable ``init`` in ``rbm_params`` cannot be stored; the fitted weights do not need it.
-    """
-    if isinstance(value, np.integer | np.floating | np.bool_):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Mapping):
-        kept = {str(k): _jsonable(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v is not _DROP}
-    if isinstance(value, Sequence | np.ndarray):
-        items = [_jsonable(v) for v in value]
-        return _DROP if any(v is _DROP for v in items) else items
-    return _DROP

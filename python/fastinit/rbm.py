@@ -8,12 +8,10 @@ engine ``fastinit._core`` with the GIL released.
 from __future__ import annotations
 
 import inspect
-import json
 import numbers
 import os
 import time
 import warnings
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -22,9 +20,10 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from . import _core, _diagnostics
+from . import _core, _diagnostics, _rbm_file
 from . import init as _init
 from . import likelihood as _likelihood
+from ._model_file import open_archive
 from ._parallel import resolve_n_threads
 from ._params import check_bool, check_int, check_n_jobs, check_real
 from ._progress import EpochProgress
@@ -35,20 +34,8 @@ from .exceptions import DeadUnitsWarning
 
 __all__ = ["RBM", "default_learning_rate"]
 
-_FORMAT_VERSION = 1
 # Clip of the data mean before the log-odds visible-bias start (Hinton 2010, section 8).
 _MEAN_CLIP = 1e-3
-_STATE = (
-    "components_",
-    "intercept_visible_",
-    "intercept_hidden_",
-    "_velocity_W",
-    "_velocity_a",
-    "_velocity_c",
-    "_hidden_mean",
-    "persistent_hidden_",
-    "base_rate_",
-)
 # Training monitors (fit's validation_data / monitor_every): rows of the training data they use
 # (pseudo-likelihood costs n_visible free energies per row, hence fewer rows), and the AIS
 # settings of the periodic log-likelihood.
@@ -1070,6 +1057,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save parameters, training state and random-stream position to an ``.npz`` file.
 
+        The file holds a JSON metadata member and float arrays, no pickle (see :meth:`load`).
+
         Examples
         --------
         >>> import numpy as np, tempfile, os
@@ -1081,116 +1070,35 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (3, 5)
         """
         check_is_fitted(self, "components_")
-        params = {
-            name: value
-            for name, value in self.get_params().items()
-            if value is None or isinstance(value, bool | int | float | str)
-        }
-        arrays = {name: getattr(self, name) for name in _STATE if getattr(self, name) is not None}
-        meta = {
-            "format_version": _FORMAT_VERSION,
-            "class": type(self).__name__,
-            "params": params,
-            "key": str(self._key),
-            "step": self._step,
-            "gibbs_calls": self._gibbs_calls,
-            "n_iter_": self.n_iter_,
-            "n_features_in_": self.n_features_in_,
-            "history_": self.history_,
-        }
-        np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+        _rbm_file.write_rbm(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RBM:
         """Load a model written by :meth:`save`; training continues exactly where it stopped.
 
+        Model files are shared, so nothing in one is trusted: every field is checked before the
+        model is built (the parameters as :meth:`fit` checks them, integers in range, one
+        ``history_`` entry per epoch), and every array's header — dtype and shape, which must
+        follow from ``n_features_in_`` and the weights' rows — before its data are read. The
+        arrays may total no more data than the file holds (compressed members at most 32 times
+        its size, or 16 MiB), so a small file cannot make ``load`` allocate gigabytes. No
+        pickle is ever executed.
+
+        Raises
+        ------
+        FileNotFoundError
+            Missing file.
+        ValueError
+            Not a fastinit file of this class and format version, or any field out of place;
+            the message names the field (``"'m.npz' is not a valid fastinit RBM file:
+            components_: its header declares shape (5000000, 20), expected (n, 64)"``).
+
         Examples
         --------
         See :meth:`save`.
         """
-        name = os.fspath(path)
-        try:
-            archive = np.load(path, allow_pickle=False)
-        except (ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{name!r} is not a fastinit RBM file: {exc}") from exc
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"{name!r} is not a fastinit RBM file (not an .npz archive)")
-        try:
-            with archive as data:
-                if "meta" not in data:
-                    raise ValueError(f"{name!r} is not a fastinit RBM file (no metadata)")
-                meta = json.loads(str(data["meta"]))
-                if not isinstance(meta, dict):
-                    raise ValueError("the metadata is not a JSON object")
-                version, kind = meta.get("format_version"), meta.get("class")
-                if version != _FORMAT_VERSION or kind != cls.__name__:
-                    raise ValueError(
-                        f"{name!r} holds format {version} of {kind}; this fastinit reads "
-                        f"format {_FORMAT_VERSION} of {cls.__name__}"
-                    )
-                model = cls(**meta["params"])
-                model._check_params("load")
-                for state_name in _STATE:
-                    value = np.array(data[state_name]) if state_name in data else None
-                    if value is not None and value.dtype.kind != "f":
-                        raise ValueError(f"{state_name} has dtype {value.dtype}, expected float32")
-                    setattr(model, state_name, _as_f32(value))
-            model._key = int(meta["key"])
-            model._step = int(meta["step"])
-            model._gibbs_calls = int(meta["gibbs_calls"])
-            model.n_iter_ = int(meta["n_iter_"])
-            model.n_features_in_ = int(meta["n_features_in_"])
-            model.history_ = {key: list(values) for key, values in dict(meta["history_"]).items()}
-            model._check_loaded_state()
-        except ValueError as exc:
-            if str(exc).startswith(repr(name)):
-                raise
-            raise ValueError(f"{name!r} is not a valid fastinit RBM file: {exc}") from exc
-        except (
-            KeyError,
-            TypeError,
-            AttributeError,
-            IndexError,
-            zipfile.BadZipFile,
-            EOFError,
-        ) as exc:
-            raise ValueError(
-                f"{name!r} is not a valid fastinit RBM file: {type(exc).__name__}: {exc}"
-            ) from exc
-        return model
-
-    def _check_loaded_state(self) -> None:
-        """Shapes, finiteness and RNG position of a loaded model, so a bad file fails at load."""
-        W = self.components_
-        if W is None or W.ndim != 2 or W.shape[1] != self.n_features_in_:
-            raise ValueError(f"components_ must have shape (n_hidden, {self.n_features_in_})")
-        n_hidden, n_visible = W.shape
-        shapes = {
-            "intercept_visible_": (n_visible,), "intercept_hidden_": (n_hidden,),
-            "_velocity_W": (n_hidden, n_visible), "_velocity_a": (n_visible,),
-            "_velocity_c": (n_hidden,), "_hidden_mean": (n_hidden,),
-        }  # fmt: skip
-        for state_name, shape in shapes.items():
-            value = getattr(self, state_name)
-            if value is None or value.shape != shape:
-                got = None if value is None else value.shape
-                raise ValueError(f"{state_name} must have shape {shape}, got {got}")
-        chains = self.persistent_hidden_
-        if self.persistent and (
-            chains is None or chains.ndim != 2 or chains.shape[1] != n_hidden or chains.shape[0] < 1
-        ):
-            raise ValueError(f"persistent_hidden_ must have shape (n_chains, {n_hidden})")
-        for state_name in _STATE:
-            value = getattr(self, state_name)
-            if value is not None and not np.all(np.isfinite(value)):
-                raise ValueError(f"{state_name} holds non-finite values")
-        if not (
-            0 <= self._key < 2**64
-            and 0 <= self._step < 2**40
-            and self._gibbs_calls >= 0
-            and self.n_iter_ >= 0
-        ):
-            raise ValueError("the random-stream position is out of range")
+        with open_archive(path, cls.__name__) as archive:
+            return _rbm_file.read_rbm(archive, cls)
 
     # ------------------------------------------------------------------ scikit-learn glue
 
@@ -1209,7 +1117,3 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
 def _is_str(value: Any, text: str) -> bool:
     return isinstance(value, str) and value == text
-
-
-def _as_f32(value: np.ndarray | None) -> np.ndarray | None:
-    return None if value is None else np.ascontiguousarray(value, dtype=np.float32)
