@@ -381,6 +381,13 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
 
   m.def("max_threads", &max_threads, "Threads an OpenMP region starts by default (OMP_NUM_THREADS, threadpoolctl).");
 
+  m.attr("THREADS_PER_CPU") = kThreadsPerCpu;
+  m.def("max_team_threads", &max_team_threads,
+        "Most threads an engine call runs on: THREADS_PER_CPU per CPU of the affinity mask.");
+  m.def("forked_after_parallel", &forked_after_parallel,
+        "Whether this process is a fork of one that ran the engine's threads (it then runs on "
+        "one thread: OpenMP's pool does not survive fork).");
+
   m.def("train_epoch", &py_train_epoch, py::arg("X"), py::arg("W").noconvert(),
         py::arg("a").noconvert(), py::arg("c").noconvert(), py::arg("velocity_W").noconvert(),
         py::arg("velocity_a").noconvert(), py::arg("velocity_c").noconvert(),

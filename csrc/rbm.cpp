@@ -614,8 +614,16 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
                        const DataView& data, std::uint64_t epoch,
                        const std::function<bool()>& should_stop) {
   // One team for the whole pass: its loops, several per mini-batch, go to whichever threads run.
+  // It has no more threads than the pass's largest loop asks for (threads_for of its work): the
+  // products of a mini-batch's rows, the indexing of its binary rows (32 per element) and the
+  // transposes of W bound every loop of run_epoch, so a small model opens no region at all.
+  const std::int64_t V = model.n_visible, H = model.n_hidden;
+  const std::int64_t rows = std::min(cfg.batch_size, data.rows) +
+                            (cfg.persistent ? state.n_chains : std::min(cfg.batch_size, data.rows));
+  const std::int64_t largest_loop = rows * (H * V + 32 * (H + V)) + 4 * H * V;
   EpochStats stats;
-  with_team(cfg.n_threads, [&] { stats = run_epoch(model, state, cfg, data, epoch, should_stop); });
+  with_team(threads_for(largest_loop, std::max(1, cfg.n_threads)),
+            [&] { stats = run_epoch(model, state, cfg, data, epoch, should_stop); });
   return stats;
 }
 

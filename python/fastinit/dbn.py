@@ -74,7 +74,8 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         the usual choice, Hinton 2010) or binary states sampled from them ("sample", with a
         generator seeded from ``random_state``). ``transform`` always uses probabilities.
     n_jobs : int or None, default=None
-        Threads of every RBM: ``None`` uses every usable core, negative values count back.
+        Threads of every RBM: ``None`` uses every usable core, negative values count back (see
+        :class:`~fastinit.RBM`).
     random_state : None, int, RandomState or Generator, default=None
         Seeds the whole stack: each RBM gets its own seed, derived deterministically from this
         one and its layer index, so layer ``i`` of two stacks with the same seed and lower

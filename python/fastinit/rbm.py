@@ -176,7 +176,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (e.g. "xavier_uniform") or a callable ``f(shape, rng) -> array``. Visible biases start at
         the log-odds of the data mean (Bernoulli) or the data mean (Gaussian), hidden biases at 0.
     n_jobs : int or None, default=None
-        Threads: ``None`` uses every usable core, negative values count back (-1 = all).
+        Threads: ``None`` uses every usable core, negative values count back (-1 = all). A
+        positive value is taken as is up to 4 threads per usable core (more would only take
+        turns on the cores, and OpenMP ends the process when it cannot create a thread); a call
+        opens no more threads than it has blocks of work. Results do not depend on it. In a
+        process forked from one that ran fastinit's threads, calls run on one thread
+        (:class:`~fastinit.exceptions.ForkWarning`).
     random_state : None, int, RandomState or Generator, default=None
         Seeds the counter-based generator of all training randomness.
     verbose : int, default=0

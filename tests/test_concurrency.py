@@ -1,0 +1,184 @@
+"""Processes, signals and threads: a forked child works, a huge n_jobs is capped, Ctrl-C stops
+sampling, and one model used from two threads stays consistent.
+
+Whatever could hang or end the process before these fixes (a forked child waiting for OpenMP
+threads that do not exist, a sampling call that ignores Ctrl-C, thread creation failing) runs in
+a child process with a time limit, so a regression fails the test instead of blocking the suite.
+"""
+
+import copy
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+from fastinit import RBM, _core
+from fastinit._parallel import available_cpus, resolve_n_threads
+
+
+def _data(rows=1000, cols=200, seed=0):
+    return (np.random.default_rng(seed).random((rows, cols)) < 0.3).astype(np.float32)
+
+
+def _run_script(code, timeout=180, **env):
+    """(return code, stdout, stderr) of `code` in a fresh interpreter; a hang fails the test."""
+    try:
+        out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                             text=True, timeout=timeout, env={**os.environ, **env})  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the child process did not finish within {timeout} s: {exc.stderr!r}")
+    return out.returncode, out.stdout, out.stderr
+
+
+# ------------------------------------------------------------------------------------ 1. fork
+
+
+def _workload(rbm, X):
+    """Every kind of engine call, each large enough to open a parallel region with 2 threads."""
+    other = copy.deepcopy(rbm)
+    other.partial_fit(X)
+    return {
+        "transform": rbm.transform(X),
+        "free_energy": rbm.free_energy(X),
+        "score_samples": rbm.score_samples(X[:300]),
+        "gibbs": rbm.gibbs(X[:600], n_steps=3, random_state=1),
+        "sample": rbm.sample(600, n_steps=3),  # the model's own stream, as far in both
+        "fit": RBM(200, 256, n_iter=1, n_jobs=2, random_state=3).fit(X).components_,
+        "default_n_jobs": RBM(200, 64, n_iter=1, random_state=4).fit(X).components_,
+        "partial_fit": other.components_,
+        "ais": rbm.log_partition("ais", n_chains=64, n_betas=300, random_state=0).log_z,
+    }
+
+
+def _fork_child(conn, rbm, X):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = _workload(rbm, X)
+    conn.send((results, [w.category.__name__ for w in caught]))
+    conn.close()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork() of a threaded process (3.12+)
+def test_a_forked_child_runs_on_one_thread_with_the_same_results():
+    """After a fit with 2 threads, a child made by fork() used to wait forever in libgomp on its
+    first call; it now runs every call on one thread, warns once, and matches the parent."""
+    X = _data()
+    rbm = RBM(200, 256, n_iter=1, n_jobs=2, random_state=0).fit(X)
+    ctx = mp.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_fork_child, args=(sender, rbm, X))
+    child.start()
+    sender.close()
+    try:
+        got = receiver.recv() if receiver.poll(120) else None
+        child.join(60)
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
+    assert got is not None, "the forked child hung"
+    assert child.exitcode == 0
+    results, caught = got
+    assert caught == ["ForkWarning"]  # once, for the first call asking for threads
+    assert not _core.forked_after_parallel()  # the parent itself keeps its threads
+    expected = _workload(rbm, X)
+    assert results.keys() == expected.keys()
+    for name, value in expected.items():
+        np.testing.assert_array_equal(results[name], value, err_msg=name)
+
+
+_DATALOADER = """
+import numpy as np, torch, warnings
+from fastinit import RBM
+
+X = (np.random.default_rng(0).random((1000, 200)) < 0.3).astype(np.float32)
+rbm = RBM(200, 256, n_iter=1, n_jobs=2, random_state=0).fit(X)
+expected = [rbm.transform(X[100 * i : 100 * i + 500]) for i in range(4)]
+
+class Features(torch.utils.data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the ForkWarning of each worker
+            return torch.from_numpy(rbm.transform(X[100 * i : 100 * i + 500]))
+
+loader = torch.utils.data.DataLoader(Features(), batch_size=None, num_workers=2, timeout=60,
+                                     multiprocessing_context="fork")
+for i, batch in enumerate(loader):
+    assert np.array_equal(batch.numpy(), expected[i]), i
+print("ok", i + 1)
+"""
+
+
+def test_torch_dataloader_workers_call_the_engine():
+    """PyTorch DataLoader workers are forked (Linux): transform in a Dataset must work there."""
+    pytest.importorskip("torch")
+    code, out, err = _run_script(_DATALOADER, timeout=300)
+    assert code == 0, err
+    assert out.split() == ["ok", "4"]
+
+
+# ------------------------------------------------------------------------------ 2. huge n_jobs
+
+
+_HUGE_N_JOBS = """
+import numpy as np
+from fastinit import RBM, _core
+X = (np.random.default_rng(0).random((600, 784)) < 0.13).astype(np.float32)
+
+def everything(n_jobs):
+    rbm = RBM(784, 256, n_iter=2, random_state=0, n_jobs=n_jobs).fit(X)
+    rbm.partial_fit(X[:300])
+    return [rbm.components_, rbm.transform(X), rbm.free_energy(X), rbm.score_samples(X[:50]),
+            rbm.gibbs(X, n_steps=2, random_state=0), rbm.sample(600, n_steps=2),
+            rbm.log_partition("ais", n_chains=200, n_betas=50, random_state=0).log_z]
+
+for a, b in zip(everything(40000), everything(1), strict=True):
+    assert np.array_equal(a, b)
+rbm = RBM(784, 256, n_iter=1, random_state=0).fit(X)
+_core.run_alone_for(0)  # forget the contention the oversubscribed fits met: form the team
+stats = _core.train_epoch(
+    X, rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_, rbm._velocity_W,
+    rbm._velocity_a, rbm._velocity_c, None, rbm._hidden_mean, key=1, step=0, epoch=1,
+    visible="bernoulli", k=1, persistent=False, learning_rate=0.1, momentum=0.5,
+    weight_decay=0.0, sparsity_target=None, sparsity_cost=0.0, sparsity_decay=0.9,
+    sample_visible=False, batch_size=100, shuffle=True, n_threads=40000)
+counts = np.zeros(100_000, dtype=np.int64)
+_core.parallel_blocks(counts, 40000)
+assert np.all(counts == 1)
+print(stats["team_size"])
+"""
+
+
+def test_a_huge_n_jobs_is_capped_and_gives_the_one_thread_results():
+    """n_jobs=40000 used to open a region of thousands of threads (libgomp ends the process
+    when it cannot create them). Teams now have at most 4 threads per usable CPU, in the
+    engine too (a direct call asking for 40000), and the results are those of one thread."""
+    code, out, err = _run_script(_HUGE_N_JOBS)
+    assert code == 0, err
+    team_size = int(out)
+    assert 2 <= team_size <= 4 * len(os.sched_getaffinity(0))
+
+
+def test_threads_are_capped_by_the_cpus_and_the_work():
+    assert _core.THREADS_PER_CPU == 4
+    assert _core.max_team_threads() == 4 * len(os.sched_getaffinity(0))
+    assert resolve_n_threads(40000) == 4 * available_cpus()
+    assert resolve_n_threads(2) == 2
+    # A model too small for any loop to use a second thread opens no region for its epochs.
+    small = RBM(16, 8, n_iter=1, random_state=0, n_jobs=2).fit(_data(300, 16))
+    stats = _core.train_epoch(
+        _data(300, 16), small.components_, small.intercept_visible_, small.intercept_hidden_,
+        small._velocity_W, small._velocity_a, small._velocity_c, None, small._hidden_mean,
+        key=1, step=0, epoch=1, visible="bernoulli", k=1, persistent=False, learning_rate=0.1,
+        momentum=0.5, weight_decay=0.0, sparsity_target=None, sparsity_cost=0.0,
+        sparsity_decay=0.9, sample_visible=False, batch_size=100, shuffle=True, n_threads=2,
+    )  # fmt: skip
+    assert stats["team_size"] == 1
