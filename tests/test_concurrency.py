@@ -9,15 +9,19 @@ a child process with a time limit, so a regression fails the test instead of blo
 import copy
 import multiprocessing as mp
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
-from fastinit import RBM, _core
+from fastinit import DBN, RBM, _core
 from fastinit._parallel import available_cpus, resolve_n_threads
 
 
@@ -182,3 +186,143 @@ def test_threads_are_capped_by_the_cpus_and_the_work():
         sparsity_decay=0.9, sample_visible=False, batch_size=100, shuffle=True, n_threads=2,
     )  # fmt: skip
     assert stats["team_size"] == 1
+
+
+# --------------------------------------------------------------------- 11. one model, threads
+
+
+def _run_threads(targets, timeout=300):
+    errors = []
+
+    def guarded(target):
+        try:
+            target()
+        except BaseException as exc:  # reported to the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    assert errors == []
+
+
+def test_partial_fit_from_two_threads_counts_every_call():
+    """Two threads calling partial_fit on one model used to interleave in the engine (lost
+    updates, n_iter_ disagreeing with history_); the calls now run one after another, which on
+    the same data gives exactly the model of 2N serial calls."""
+    X = _data(2000, 64)
+    params = dict(n_visible=64, n_hidden=32, batch_size=10, random_state=0, n_jobs=1)
+    model = RBM(**params).partial_fit(X)
+    n_calls = 10
+
+    def train():
+        for _ in range(n_calls):
+            model.partial_fit(X)
+
+    _run_threads([train, train])
+    serial = RBM(**params).partial_fit(X)
+    for _ in range(2 * n_calls):
+        serial.partial_fit(X)
+    assert model.n_iter_ == serial.n_iter_ == 1 + 2 * n_calls
+    assert model._step == serial._step
+    assert model.history_["epoch"] == list(range(1, model.n_iter_ + 1))
+    assert all(len(values) == model.n_iter_ for values in model.history_.values())
+    for name in ("components_", "intercept_visible_", "intercept_hidden_", "_velocity_W"):
+        np.testing.assert_array_equal(getattr(model, name), getattr(serial, name), err_msg=name)
+
+
+class _SlowStreamRBM(RBM):
+    """An RBM whose random-stream position takes a while to read, as any attribute may when
+    the GIL passes to another thread between a read and the write after it."""
+
+    @property
+    def _gibbs_calls(self):
+        time.sleep(0.002)
+        return self.__dict__["_slow_gibbs_calls"]
+
+    @_gibbs_calls.setter
+    def _gibbs_calls(self, value):
+        self.__dict__["_slow_gibbs_calls"] = value
+
+
+def test_concurrent_sample_calls_get_distinct_streams():
+    """sample() continuing the model's stream from two threads: every call takes its own call
+    index (read and advanced under the model's lock), so the samples are exactly those of the
+    same calls made serially; before, both threads could read the same index."""
+    X = _data(300, 32)
+    model = _SlowStreamRBM(32, 16, n_iter=1, random_state=0, n_jobs=1).fit(X)
+    serial = RBM(32, 16, n_iter=1, random_state=0, n_jobs=1).fit(X)
+    n_calls, got = 20, []
+    _run_threads([lambda: got.extend(model.sample(4, n_steps=1) for _ in range(n_calls))] * 2)
+    expected = [serial.sample(4, n_steps=1) for _ in range(2 * n_calls)]
+    assert model._gibbs_calls == serial._gibbs_calls
+    assert sorted(a.tobytes() for a in got) == sorted(a.tobytes() for a in expected)
+
+
+def _blocking_init(entered, release):
+    """An init callable whose first call holds its fit until `release` is set."""
+
+    def init(shape, rng):
+        entered.append(threading.current_thread().name)
+        if len(entered) == 1:
+            assert release.wait(60)
+        return rng.normal(0.0, 0.01, size=shape)
+
+    return init
+
+
+@pytest.mark.parametrize("kind", ["RBM", "DBN"])
+def test_a_second_fit_waits_for_the_first(kind):
+    """While one thread's fit is inside the model (held in its init callable), another
+    thread's fit of the same model does not start; it runs once the first has returned."""
+    X = _data(300, 16)
+    entered, release = [], threading.Event()
+    init = _blocking_init(entered, release)
+    if kind == "RBM":
+        model, n_layers = RBM(16, 8, n_iter=1, init=init, random_state=0, n_jobs=1), 1
+    else:
+        rbm_params = {"n_iter": 1, "init": init}
+        model, n_layers = DBN((16, 8, 4), rbm_params=rbm_params, random_state=0, n_jobs=1), 2
+    first = threading.Thread(target=model.fit, args=(X,), name="first")
+    second = threading.Thread(target=model.fit, args=(X,), name="second")
+    first.start()
+    try:
+        for _ in range(600):
+            if entered:
+                break
+            first.join(0.1)
+        assert entered == ["first"]
+        second.start()
+        second.join(0.5)
+        assert entered == ["first"]  # the second fit waits for the model
+        assert second.is_alive()
+    finally:
+        release.set()
+        for thread in (first, second):
+            if thread.ident is not None:
+                thread.join(60)
+    assert not first.is_alive() and not second.is_alive()
+    assert entered == ["first"] * n_layers + ["second"] * n_layers
+
+
+def test_the_lock_is_no_parameter_and_stays_out_of_copies():
+    """The lock exists once a model has been trained, yet pickling, copying and cloning work,
+    and each copy has its own lock."""
+    from fastinit._locking import model_lock
+
+    X = _data(300, 16)
+    for model in (RBM(16, 8, n_iter=1, random_state=0, n_jobs=1),
+                  DBN((16, 8, 4), rbm_params={"n_iter": 1}, random_state=0, n_jobs=1)):  # fmt: skip
+        model.fit(X)
+        lock = model_lock(model)
+        assert "_model_lock" in vars(model)
+        assert "_model_lock" not in model.get_params()
+        for twin in (pickle.loads(pickle.dumps(model)), copy.copy(model), copy.deepcopy(model)):
+            assert "_model_lock" not in vars(twin)
+            assert model_lock(twin) is not lock
+            np.testing.assert_array_equal(twin.transform(X), model.transform(X))
+        assert clone(model).get_params() == model.get_params()
+        assert "_model_lock" in vars(model)  # pickling did not take it from the original

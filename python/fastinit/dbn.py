@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _diagnostics
 from ._diagnostics import DeadUnitsWarning
+from ._locking import LockedModel, serialized
 from ._parallel import resolve_n_threads
 from ._random import RandomStateLike, make_key
 from ._validation import engine_data, output_dtype
@@ -37,7 +38,7 @@ _FORMAT_VERSION = 1
 _RESERVED = ("n_visible", "n_hidden", "visible", "random_state", "n_jobs", "verbose")
 
 
-class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class DBN(LockedModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Deep belief network: greedy layer-wise pretraining of a stack of RBMs.
 
     ``fit`` trains RBM 1 on X, freezes it, trains RBM 2 on RBM 1's hidden activations, and so on
@@ -107,6 +108,10 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    Threads: ``fit`` and ``save`` hold a per-model lock, so that from several threads they run
+    on one DBN one after another (each fit then leaves a consistent stack); ``transform`` and
+    the other reading calls take none (see :class:`~fastinit.RBM`).
+
     Why wide layers get a smaller default learning rate. With one rate of 0.1 for every layer,
     the default 784-500-500-2000 on MNIST-5k ended with 1,966 of the top layer's 2,000 units
     dead (1,929 on 10,000 Fashion-MNIST images). Tracking single RBMs per mini-batch on MNIST-5k
@@ -234,6 +239,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
+    @serialized
     def fit(self, X: Any, y: Any = None) -> DBN:
         """Pretrain the stack greedily, bottom layer first.
 
@@ -493,6 +499,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
 
+    @serialized
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fitted stack to an ``.npz`` file (no pickle).
 

@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from . import _core, _diagnostics
 from . import init as _init
 from . import likelihood as _likelihood
+from ._locking import LockedModel, model_lock, serialized
 from ._parallel import resolve_n_threads
 from ._progress import EpochProgress
 from ._random import RandomStateLike, make_key
@@ -117,7 +118,7 @@ def default_learning_rate(n_visible: int, n_hidden: int, visible: str = "bernoul
     return base
 
 
-class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class RBM(LockedModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Restricted Boltzmann machine trained by contrastive divergence, in parallel C++.
 
     Binary (Bernoulli) hidden units with Bernoulli visible units for data in [0, 1], or
@@ -215,6 +216,17 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Mean of each visible unit over the data of the first ``fit`` / ``partial_fit``: the
         base-rate model from which AIS starts (:meth:`log_partition`). ``None`` for models
         built by :meth:`from_weights`.
+
+    Notes
+    -----
+    Threads: the calls that change a model (``fit``, ``partial_fit``, and ``gibbs``,
+    ``sample`` and ``log_partition`` / ``log_likelihood`` with AIS when ``random_state=None``
+    continues the model's random stream) hold a per-model lock, and ``save`` holds it to write
+    a consistent state: from several threads, such calls on one model run one after another
+    (each ``partial_fit`` counts, concurrent ``sample()`` calls get distinct streams). Calls
+    that only read the parameters (``transform``, ``score_samples``, ...) take no lock and may
+    run in parallel with each other; run during training on another thread they would see
+    weights between two mini-batch updates. Copies and pickles get their own lock.
 
     Examples
     --------
@@ -416,6 +428,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
+    @serialized
     def fit(self, X: Any, y: Any = None, *, validation_data: Any = None) -> RBM:
         """Train on X for ``n_iter`` epochs from a fresh start.
 
@@ -466,6 +479,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._warn_if_stuck(activation)
         return self
 
+    @serialized
     def partial_fit(self, X: Any, y: Any = None, *, validation_data: Any = None) -> RBM:
         """One pass over X in mini-batches, continuing the current training state.
 
@@ -732,13 +746,25 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         p = self._mean_hiddens(v)
         return rng.uniform(size=p.shape) < p
 
-    def _sampling_key(self, random_state: RandomStateLike) -> tuple[int, int]:
-        """Key and call index for sampling methods: the model's own stream when None."""
-        if random_state is None:
+    @contextlib.contextmanager
+    def _sampling_stream(self, random_state: RandomStateLike) -> Iterator[tuple[int, int]]:
+        """Key and call index for a sampling call: the model's own stream when None.
+
+        The model's stream is advanced under the model's lock, held for the whole call (a
+        concurrent call takes the next stream, a concurrent fit waits), and is left where it was
+        when the call fails or is interrupted (Ctrl-C), so the model is unchanged.
+        """
+        if random_state is not None:
+            yield make_key(random_state), 0
+            return
+        with model_lock(self):
             call = self._gibbs_calls
             self._gibbs_calls += 1
-            return self._key, call % (1 << 24)
-        return make_key(random_state), 0
+            try:
+                yield self._key, call % (1 << 24)
+            except BaseException:
+                self._gibbs_calls = call
+                raise
 
     def gibbs(self, V: Any, n_steps: int = 1, random_state: RandomStateLike = None) -> np.ndarray:
         """Run ``n_steps`` full Gibbs sweeps v -> h -> v from the rows of V.
@@ -772,9 +798,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         dtype = output_dtype(V)
         # A new float32 C-ordered array, which the engine sweeps in place.
         V = np.asarray(V.toarray(), np.float32) if sp.issparse(V) else np.array(V, np.float32)
-        return self._run_gibbs(V, int(n_steps), *self._sampling_key(random_state)).astype(
-            dtype, copy=False
-        )
+        with self._sampling_stream(random_state) as (key, call):
+            V = self._run_gibbs(V, int(n_steps), key, call)
+        return V.astype(dtype, copy=False)
 
     def sample(
         self, n_samples: int, n_steps: int = 1000, random_state: RandomStateLike = None
@@ -794,14 +820,14 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "components_")
         check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)
         check_scalar(n_steps, "n_steps", numbers.Integral, min_val=0)
-        key, call = self._sampling_key(random_state)
-        start_rng = np.random.default_rng([key, call])
-        shape = (int(n_samples), self.components_.shape[1])
-        if self.visible == "bernoulli":
-            V = (start_rng.random(shape, dtype=np.float32) < 0.5).astype(np.float32)
-        else:
-            V = start_rng.standard_normal(shape, dtype=np.float32)
-        return self._run_gibbs(V, int(n_steps), key, call)
+        with self._sampling_stream(random_state) as (key, call):
+            start_rng = np.random.default_rng([key, call])
+            shape = (int(n_samples), self.components_.shape[1])
+            if self.visible == "bernoulli":
+                V = (start_rng.random(shape, dtype=np.float32) < 0.5).astype(np.float32)
+            else:
+                V = start_rng.standard_normal(shape, dtype=np.float32)
+            return self._run_gibbs(V, int(n_steps), key, call)
 
     def _run_gibbs(self, V: np.ndarray, n_steps: int, key: int, call: int) -> np.ndarray:
         """Sweep the float32 C-ordered states V in place in the engine and return them."""
@@ -1017,11 +1043,15 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         cache = self.__dict__.setdefault("_log_z_cache", {})
         if reuse and cache_key in cache:
             return cache[cache_key]
-        key, call = self._sampling_key(random_state) if resolved == "ais" else (0, 0)
-        result = _likelihood.compute_log_partition(
-            W, a, c, self.visible, resolved, n_chains=n_chains, n_betas=n_betas, betas=betas,
-            base_bias=base_bias, key=key, call=call, n_threads=resolve_n_threads(self.n_jobs),
+        stream = (
+            self._sampling_stream(random_state) if resolved == "ais"
+            else contextlib.nullcontext((0, 0))
         )  # fmt: skip
+        with stream as (key, call):
+            result = _likelihood.compute_log_partition(
+                W, a, c, self.visible, resolved, n_chains=n_chains, n_betas=n_betas, betas=betas,
+                base_bias=base_bias, key=key, call=call, n_threads=resolve_n_threads(self.n_jobs),
+            )  # fmt: skip
         if cache_key is not None:
             cache.pop(cache_key, None)
             cache[cache_key] = result
@@ -1081,6 +1111,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Constructor parameters that give the layer sizes (from_weights sets them)."""
         return {"n_visible": n_visible, "n_hidden": n_hidden}
 
+    @serialized
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save parameters, training state and random-stream position to an ``.npz`` file.
 
