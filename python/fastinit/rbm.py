@@ -228,6 +228,10 @@ class RBM(LockedModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     run in parallel with each other; run during training on another thread they would see
     weights between two mini-batch updates. Copies and pickles get their own lock.
 
+    Ctrl-C (SIGINT) stops ``fit``, ``partial_fit``, ``gibbs``, ``sample`` and the partition
+    function within about a second with ``KeyboardInterrupt``: training keeps the last
+    completed mini-batch; sampling leaves the model as it was (its random stream included).
+
     Examples
     --------
     >>> import numpy as np
