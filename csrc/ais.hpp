@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <vector>
 
@@ -18,12 +17,6 @@ namespace fastinit {
 
 // Exact enumeration sums over at most 2^30 states of one layer.
 constexpr int kMaxExactUnits = 30;
-
-// Thrown on the calling thread (never inside a parallel region) when `should_stop` returned true;
-// the bindings turn it into the pending KeyboardInterrupt.
-struct Interrupted : std::exception {
-  const char* what() const noexcept override { return "interrupted"; }
-};
 
 // Which layer exact_log_partition enumerates: the hidden layer for Gaussian visible units (the
 // only finite choice), otherwise the smaller layer (the hidden one on a tie).

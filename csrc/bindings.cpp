@@ -139,6 +139,13 @@ int check_threads(int n_threads) {
   return n_threads;
 }
 
+// Ctrl-C for long loops: Python's handler only sets a flag; polled on the calling thread between
+// parallel rounds or mini-batches.
+bool poll_interrupt() {
+  py::gil_scoped_acquire gil;
+  return PyErr_CheckSignals() != 0;
+}
+
 py::dict py_train_epoch(const py::object& X, F32 W, F32 a, F32 c, F32 velocity_W, F32 velocity_a,
                      F32 velocity_c, std::optional<F32> chain_hidden, F32 hidden_mean,
                      std::uint64_t key, std::uint64_t step, std::uint64_t epoch,
@@ -190,15 +197,10 @@ py::dict py_train_epoch(const py::object& X, F32 W, F32 a, F32 c, F32 velocity_W
   cfg.shuffle = shuffle;
   cfg.n_threads = check_threads(n_threads);
 
-  // Ctrl-C: Python's handler only sets a flag; poll it between mini-batches.
-  const auto interrupted = [] {
-    py::gil_scoped_acquire gil;
-    return PyErr_CheckSignals() != 0;
-  };
   EpochStats stats;
   {
     py::gil_scoped_release nogil;
-    stats = train_epoch(m, state, cfg, data, epoch, interrupted);
+    stats = train_epoch(m, state, cfg, data, epoch, poll_interrupt);
   }
   py::dict out;
   out["reconstruction_error"] = stats.reconstruction_error;
@@ -290,8 +292,12 @@ void py_gibbs(F32 visible_states, const F32& W, const F32& a, const F32& c, cons
   float* v = writable(visible_states, "V");
   const std::int64_t rows = visible_states.shape(0);
   check_threads(n_threads);
-  py::gil_scoped_release nogil;
-  gibbs(m, v, rows, n_steps, key, call, n_threads);
+  try {
+    py::gil_scoped_release nogil;
+    gibbs(m, v, rows, n_steps, key, call, n_threads, poll_interrupt);
+  } catch (const Interrupted&) {
+    throw py::error_already_set();  // the KeyboardInterrupt set by PyErr_CheckSignals
+  }
 }
 
 // Test hooks: the exact random numbers the engine draws, so NumPy references can replay them.
@@ -321,12 +327,6 @@ py::array_t<float> elementwise(const std::string& name, const py::array_t<float,
 }
 
 // ---- partition function (csrc/ais.cpp) ----
-
-// Ctrl-C for long loops: polled on the calling thread between parallel rounds.
-bool poll_interrupt() {
-  py::gil_scoped_acquire gil;
-  return PyErr_CheckSignals() != 0;
-}
 
 double py_exact_log_partition(const F32& W, const F32& a, const F32& c, const std::string& visible,
                               int n_threads) {
@@ -380,6 +380,12 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
   });
 
   m.def("max_threads", &max_threads, "Threads an OpenMP region starts by default (OMP_NUM_THREADS, threadpoolctl).");
+  m.attr("THREADS_PER_CPU") = kThreadsPerCpu;
+  m.def("max_team_threads", &max_team_threads,
+        "Most threads an engine call runs on: THREADS_PER_CPU per CPU of the affinity mask.");
+  m.def("forked_after_parallel", &forked_after_parallel,
+        "Whether this process is a fork of one that ran the engine's threads (it then runs on "
+        "one thread: OpenMP's pool does not survive fork).");
 
   m.def("train_epoch", &py_train_epoch, py::arg("X"), py::arg("W").noconvert(),
         py::arg("a").noconvert(), py::arg("c").noconvert(), py::arg("velocity_W").noconvert(),

@@ -7,6 +7,13 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define FASTINIT_HAVE_ATFORK 1
+#endif
+#ifdef __linux__
+#include <sched.h>
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -105,6 +112,24 @@ class Contention {
 
 thread_local Contention t_contention;
 
+// Set in the child of a fork() that followed the first parallel region (pthread_atfork child
+// handler: a lock-free store is all a handler may safely do there).
+std::atomic<bool> g_forked{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void mark_forked() { g_forked.store(true, std::memory_order_relaxed); }
+
+// Registers the fork handler once, before the process's first region; false when it could not
+// be registered, and regions must then not be opened (a forked child could not be told).
+bool fork_handler_registered() {
+#ifdef FASTINIT_HAVE_ATFORK
+  static const bool registered = pthread_atfork(nullptr, nullptr, mark_forked) == 0;
+  return registered;
+#else
+  return true;  // no fork() on this platform
+#endif
+}
+
 class InBlock {
  public:
   InBlock() : previous_(t_in_block) { t_in_block = true; }
@@ -133,6 +158,23 @@ int max_threads() {
   return 1;
 #endif
 }
+
+int usable_cpus() {
+#ifdef __linux__
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  // Fails on machines with more CPUs than cpu_set_t holds (1024); the count below then serves.
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+#endif
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+int max_team_threads() {
+  return static_cast<int>(std::min<std::int64_t>(
+      kMaxTeam, std::int64_t{kThreadsPerCpu} * usable_cpus()));
+}
+
+bool forked_after_parallel() { return g_forked.load(std::memory_order_relaxed); }
 
 int team_threads() { return t_team ? t_team->size() : 1; }
 
@@ -306,11 +348,14 @@ void Team::close() noexcept {
 
 void with_team(int n_threads, const std::function<void()>& body) {
 #ifdef _OPENMP
-  n_threads = std::min(n_threads, kMaxTeam);
   // While contention has recurred, the call runs alone without forming a team at all (the
   // region's start and end cost a busy machine a time slice each); a team is formed otherwise,
   // and takes up the loops within the call once a short solo period ends.
-  if (n_threads > 1 && !t_team && !t_in_block && !t_contention.solo_for_long()) {
+  // A forked child never opens a region (forked_after_parallel); the handler that tells it is
+  // registered before the first one.
+  if (n_threads > 1 && !t_team && !t_in_block && !t_contention.solo_for_long() &&
+      !forked_after_parallel() && fork_handler_registered()) {
+    n_threads = std::min(n_threads, max_team_threads());
     // The team outlives the region: its end barrier is where the workers have left serve().
     Team team(n_threads);
     std::exception_ptr error;

@@ -30,6 +30,25 @@ bool openmp_enabled();
 // Threads an OpenMP region would start by default (OMP_NUM_THREADS, threadpoolctl's limits).
 int max_threads();
 
+// CPUs the calling thread may run on (its affinity mask), at least 1.
+int usable_cpus();
+
+// A team has at most kThreadsPerCpu threads per usable CPU. n_jobs keeps its scikit-learn
+// meaning (threads asked for, more than the cores allowed), and since blocks never depend on
+// the thread count a few extra threads only take turns on the cores; but every thread costs a
+// stack and a kernel task, and OpenMP ends the process (no exception can be thrown) when it
+// cannot create one (n_jobs=40000, or a container's low task limit). Four per CPU still forms
+// teams of a few threads under a one-CPU affinity mask (the tests under taskset) and stays far
+// below any task limit.
+constexpr int kThreadsPerCpu = 4;
+int max_team_threads();
+
+// True in a process forked (fork() without exec) from one in which the engine had opened a
+// parallel region: libgomp's thread pool does not survive fork, and the child's first region
+// with more than one thread would wait forever for the parent's workers. Every call then runs
+// on the calling thread alone, with the same results.
+bool forked_after_parallel();
+
 // [begin, end) of block `b` when `n` items are cut into `n_blocks` near-equal blocks whose
 // boundaries fall on multiples of `align` (so vector loops start aligned).
 struct Range {
@@ -127,10 +146,11 @@ int team_threads();
 // Test hook: the calling thread's loops run on it alone for `seconds`, as after contention.
 void run_alone_for(double seconds);
 
-// Runs body() on the calling thread with a team of up to n_threads threads that serve its
-// parallel_for loops (directly, or from functions it calls); inside another team's call or with
-// one thread, body() just runs. While the machine's cores are taken by other work the loops run
-// on the calling thread alone (the idle workers sleep); when contention has recurred for a while,
+// Runs body() on the calling thread with a team of up to n_threads threads (at most
+// max_team_threads()) that serve its parallel_for loops (directly, or from functions it calls);
+// inside another team's call, with one thread or in a forked child (forked_after_parallel),
+// body() just runs. While the machine's cores are taken by other work the loops run on the
+// calling thread alone (the idle workers sleep); when contention has recurred for a while,
 // without a team at all.
 constexpr int kMaxTeam = 4096;  // the jobs' participant field holds 16 bits
 void with_team(int n_threads, const std::function<void()>& body);

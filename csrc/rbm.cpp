@@ -28,6 +28,11 @@ using blas::Op;
 // enough that a chunk of float rows stays in the L2 cache.
 constexpr std::int64_t kChunkRows = 256;
 
+// Multiply-adds per thread between two looks for Ctrl-C in gibbs: a small fraction of a second
+// of work on any core, and enough that the looks (the GIL, the workers' wake-up) cost nothing
+// next to it.
+constexpr std::int64_t kGibbsRoundWork = std::int64_t{1} << 27;
+
 // Unit blocks (hidden or visible columns) for the threads. The cut depends on the layer size
 // only, never on the thread count: BLAS rounds a product differently for different block
 // shapes, so cutting per thread would make the model depend on n_jobs. Blocks of about 128
@@ -614,8 +619,16 @@ EpochStats train_epoch(const Model& model, TrainState& state, const TrainConfig&
                        const DataView& data, std::uint64_t epoch,
                        const std::function<bool()>& should_stop) {
   // One team for the whole pass: its loops, several per mini-batch, go to whichever threads run.
+  // It has no more threads than the pass's largest loop asks for (threads_for of its work): the
+  // products of a mini-batch's rows, the indexing of its binary rows (32 per element) and the
+  // transposes of W bound every loop of run_epoch, so a small model opens no region at all.
+  const std::int64_t V = model.n_visible, H = model.n_hidden;
+  const std::int64_t rows = std::min(cfg.batch_size, data.rows) +
+                            (cfg.persistent ? state.n_chains : std::min(cfg.batch_size, data.rows));
+  const std::int64_t largest_loop = rows * (H * V + 32 * (H + V)) + 4 * H * V;
   EpochStats stats;
-  with_team(cfg.n_threads, [&] { stats = run_epoch(model, state, cfg, data, epoch, should_stop); });
+  with_team(threads_for(largest_loop, std::max(1, cfg.n_threads)),
+            [&] { stats = run_epoch(model, state, cfg, data, epoch, should_stop); });
   return stats;
 }
 
@@ -691,23 +704,47 @@ void pseudo_likelihood(const Model& m, const DataView& data, double* out, int n_
 }
 
 void gibbs(const Model& m, float* visible, std::int64_t rows, std::int64_t n_steps,
-           std::uint64_t key, std::uint64_t call, int n_threads) {
+           std::uint64_t key, std::uint64_t call, int n_threads,
+           const std::function<bool()>& should_stop) {
   const std::int64_t H = m.n_hidden, V = m.n_visible;
   const std::int64_t n_chunks = (rows + kChunkRows - 1) / kChunkRows;
-  parallel_for(n_threads, n_chunks, [&](std::int64_t chunk) {
-    const std::int64_t first = chunk * kChunkRows, n = std::min(kChunkRows, rows - first);
-    std::vector<float> probabilities(n * H), samples(n * H);
-    float* v = visible + first * V;
-    for (std::int64_t s = 0; s < n_steps; ++s) {
-      const std::uint64_t phase = static_cast<std::uint64_t>(2 * s);
-      const CounterRng rng_h(key, stream::make(stream::kGibbs, (call << 32) | phase));
-      const CounterRng rng_v(key, stream::make(stream::kGibbs, (call << 32) | (phase + 1)));
-      HiddenOutputs hid{probabilities.data()};
-      hid.samples = samples.data();
-      hid.rng = &rng_h;
-      hid.rng_row0 = first;
-      hidden_pass(m, v, n, hid, 1);
-      visible_pass(m, samples.data(), n, {v, &rng_v, first}, 1);
+  if (n_chunks == 0 || n_steps <= 0) return;
+  const int threads = static_cast<int>(std::min<std::int64_t>(std::max(1, n_threads), n_chunks));
+  // A chunk's sweeps depend on its rows and the step number alone, so how the chunks x steps are
+  // cut into rounds decides only when the calling thread looks for Ctrl-C, never the samples.
+  const std::int64_t sweep_work = std::max<std::int64_t>(1, 2 * std::min(kChunkRows, rows) * H * V);
+  const std::int64_t sweeps_per_round =
+      threads * std::max<std::int64_t>(1, kGibbsRoundWork / sweep_work);
+  const std::int64_t round_chunks = std::min(n_chunks, sweeps_per_round);
+  const std::int64_t round_steps = std::max<std::int64_t>(1, sweeps_per_round / round_chunks);
+  // One team for all the rounds (as for a training pass), which are short.
+  with_team(threads, [&] {
+    bool first = true;
+    for (std::int64_t c0 = 0; c0 < n_chunks; c0 += round_chunks) {
+      const std::int64_t c1 = std::min(n_chunks, c0 + round_chunks);
+      for (std::int64_t s0 = 0; s0 < n_steps; s0 += round_steps) {
+        if (!first && should_stop && should_stop()) throw Interrupted();
+        first = false;
+        const std::int64_t s1 = std::min(n_steps, s0 + round_steps);
+        parallel_for(threads, c1 - c0, [&](std::int64_t i) {
+          const std::int64_t chunk = c0 + i;
+          const std::int64_t first_row = chunk * kChunkRows;
+          const std::int64_t n = std::min(kChunkRows, rows - first_row);
+          std::vector<float> probabilities(n * H), samples(n * H);
+          float* v = visible + first_row * V;
+          for (std::int64_t s = s0; s < s1; ++s) {
+            const std::uint64_t phase = static_cast<std::uint64_t>(2 * s);
+            const CounterRng rng_h(key, stream::make(stream::kGibbs, (call << 32) | phase));
+            const CounterRng rng_v(key, stream::make(stream::kGibbs, (call << 32) | (phase + 1)));
+            HiddenOutputs hid{probabilities.data()};
+            hid.samples = samples.data();
+            hid.rng = &rng_h;
+            hid.rng_row0 = first_row;
+            hidden_pass(m, v, n, hid, 1);
+            visible_pass(m, samples.data(), n, {v, &rng_v, first_row}, 1);
+          }
+        });
+      }
     }
   });
 }

@@ -7,12 +7,19 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <vector>
 
 #include "data.hpp"
 
 namespace fastinit {
+
+// Thrown on the calling thread (never inside a parallel region) when `should_stop` returned true;
+// the bindings turn it into the pending KeyboardInterrupt.
+struct Interrupted : std::exception {
+  const char* what() const noexcept override { return "interrupted"; }
+};
 
 enum class VisibleType { Bernoulli, Gaussian };
 // Views of the parameters, updated in place.
@@ -98,7 +105,11 @@ void pseudo_likelihood(const Model& model, const DataView& data, double* out, in
 
 // n_steps full Gibbs sweeps v -> h -> v in place on `visible` (rows x n_visible float32).
 // Visible states are samples; `call` separates the random streams of independent calls.
+// `should_stop` is polled on the calling thread between rounds of about 2^27 multiply-adds per
+// thread (at least one sweep of one chunk of rows); when it returns true,
+// Interrupted is thrown and `visible` holds states of different steps (the caller discards it).
 void gibbs(const Model& model, float* visible, std::int64_t rows, std::int64_t n_steps,
-           std::uint64_t key, std::uint64_t call, int n_threads);
+           std::uint64_t key, std::uint64_t call, int n_threads,
+           const std::function<bool()>& should_stop);
 
 }  // namespace fastinit

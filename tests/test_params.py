@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from fastinit import DBN, RBM, BernoulliRBM
-from fastinit._parallel import resolve_n_threads
+from fastinit import DBN, RBM, BernoulliRBM, _core
+from fastinit._parallel import available_cpus, resolve_n_threads
 from fastinit._params import (
     FLOAT32_MAX,
     MAX_N_JOBS,
@@ -74,7 +74,8 @@ def test_check_real_intervals():
 def test_n_jobs_keeps_its_meaning_and_bounds_its_magnitude():
     assert check_n_jobs(None) is None
     assert check_n_jobs(np.int32(-2)) == -2
-    assert resolve_n_threads(MAX_N_JOBS) == MAX_N_JOBS
+    # The largest accepted value resolves to the engine's cap of threads per usable CPU.
+    assert resolve_n_threads(MAX_N_JOBS) == _core.THREADS_PER_CPU * available_cpus()
     assert resolve_n_threads(-MAX_N_JOBS) == 1
     for bad in (0, MAX_N_JOBS + 1, -MAX_N_JOBS - 1, 2**31, -(2**31), 2**64):
         with pytest.raises(ValueError, match=r"^h: n_jobs must be None or a nonzero int in "

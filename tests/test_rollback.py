@@ -33,7 +33,9 @@ def deep_state(value):
         kind, keys, pos, has_gauss, cached = value.get_state()
         return ("random_state", kind, deep_state(keys), pos, has_gauss, cached)
     if isinstance(value, dict):
-        return ("dict", tuple((key, deep_state(item)) for key, item in value.items()))
+        # The model's lock is no state: created on first use, left out of copies and pickles.
+        items = ((key, item) for key, item in value.items() if key != "_model_lock")
+        return ("dict", tuple((key, deep_state(item)) for key, item in items))
     if isinstance(value, list | tuple):
         return (type(value).__name__, tuple(deep_state(item) for item in value))
     if isinstance(value, float):

@@ -14,6 +14,7 @@ import functools
 import math
 import os
 import re
+import warnings
 from pathlib import Path
 
 from ._params import check_n_jobs
@@ -152,22 +153,59 @@ def resolve_n_threads(n_jobs: int | None, caller: str | None = None) -> int:
     """Turn ``n_jobs`` into a positive thread count.
 
     ``None`` means every available CPU (:func:`available_cpus`), capped by OpenMP's limit
-    (``OMP_NUM_THREADS``, ``threadpoolctl.threadpool_limits``); a positive value is taken as is,
-    and a negative value counts back from the available CPUs (``-1`` = all, ``-2`` = all but
-    one), as in scikit-learn. ``|n_jobs|`` may not exceed
-    :data:`fastinit._params.MAX_N_JOBS`; errors start with ``caller`` when given.
+    (``OMP_NUM_THREADS``, ``threadpoolctl.threadpool_limits``); a positive value is taken as is
+    up to ``THREADS_PER_CPU`` (4) threads per available CPU, and a negative value counts back
+    from the available CPUs (``-1`` = all, ``-2`` = all but one), as in scikit-learn.
+    ``|n_jobs|`` may not exceed :data:`fastinit._params.MAX_N_JOBS`; errors start with ``caller``
+    when given.
+
+    More threads than CPUs are allowed, as in scikit-learn, but they only take turns on the same
+    cores (results never depend on the count), while each costs a stack and a kernel task, and
+    OpenMP ends the process outright when it cannot create one (``n_jobs=40000``): hence the
+    cap. The engine also opens no more threads than a call has blocks of work, and caps a team
+    by the CPUs of its affinity mask in the same way.
+
+    In a process forked from one that ran fastinit's threads, calls run on one thread
+    (OpenMP's pool does not survive ``fork``), and the first call asking for more warns
+    (:class:`~fastinit.exceptions.ForkWarning`).
 
     Examples
     --------
     >>> from fastinit._parallel import resolve_n_threads
-    >>> resolve_n_threads(3), resolve_n_threads(-1) >= 1
-    (3, True)
+    >>> resolve_n_threads(1), resolve_n_threads(-1) >= 1
+    (1, True)
     """
+    from . import _core
+
     n_jobs = check_n_jobs(n_jobs, caller)
     if n_jobs is None:
-        from . import _core
+        n_threads = max(1, min(available_cpus(), _core.max_threads()))
+    elif n_jobs > 0:
+        n_threads = min(n_jobs, _core.THREADS_PER_CPU * available_cpus())
+    else:
+        n_threads = max(1, available_cpus() + 1 + n_jobs)
+    if n_threads > 1 and _core.forked_after_parallel():
+        _warn_forked()
+    return n_threads
 
-        return max(1, min(available_cpus(), _core.max_threads()))
-    if n_jobs > 0:
-        return n_jobs
-    return max(1, available_cpus() + 1 + n_jobs)
+
+_warned_pid: int | None = None
+
+
+def _warn_forked() -> None:
+    """ForkWarning, once per process (a grandchild warns again)."""
+    global _warned_pid
+    if _warned_pid == os.getpid():
+        return
+    _warned_pid = os.getpid()
+    from ._validation import _user_stacklevel
+    from .exceptions import ForkWarning
+
+    warnings.warn(
+        "fastinit runs on one thread in this process: it was forked after fastinit had run "
+        "parallel work, and OpenMP's threads do not survive fork (a region would wait for them "
+        "forever). Results are unchanged. For threads in worker processes, start them with the "
+        "'spawn' or 'forkserver' method; n_jobs=1 silences this warning.",
+        ForkWarning,
+        stacklevel=_user_stacklevel(),
+    )

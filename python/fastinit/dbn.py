@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _dbn_file, _diagnostics
 from ._diagnostics import DeadUnitsWarning
+from ._locking import LockedModel, serialized
 from ._model_file import open_archive
 from ._params import INT64_MAX, check_int, check_n_jobs
 from ._random import RandomStateLike, check_random_state_param, make_key
@@ -34,7 +35,7 @@ __all__ = ["DBN", "DeadUnitsWarning", "default_learning_rate"]
 _RESERVED = ("n_visible", "n_hidden", "visible", "random_state", "n_jobs", "verbose")
 
 
-class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class DBN(LockedModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Deep belief network: greedy layer-wise pretraining of a stack of RBMs.
 
     ``fit`` trains RBM 1 on X, freezes it, trains RBM 2 on RBM 1's hidden activations, and so on
@@ -72,7 +73,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         generator seeded from ``random_state``). ``transform`` always uses probabilities.
     n_jobs : int or None, default=None
         Threads of every RBM: ``None`` uses every usable core, negative values count back;
-        ``|n_jobs|`` is at most 65536.
+        ``|n_jobs|`` is at most 65536 (see :class:`~fastinit.RBM`).
     random_state : None, int, RandomState or Generator, default=None
         Seeds the whole stack: each RBM gets its own seed, derived deterministically from this
         one and its layer index, so layer ``i`` of two stacks with the same seed and lower
@@ -104,6 +105,10 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    Threads: ``fit`` and ``save`` hold a per-model lock, so that from several threads they run
+    on one DBN one after another (each fit then leaves a consistent stack); ``transform`` and
+    the other reading calls take none (see :class:`~fastinit.RBM`).
+
     Why wide layers get a smaller default learning rate. With one rate of 0.1 for every layer,
     the default 784-500-500-2000 on MNIST-5k ended with 1,966 of the top layer's 2,000 units
     dead (1,929 on 10,000 Fashion-MNIST images). Tracking single RBMs per mini-batch on MNIST-5k
@@ -257,6 +262,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
+    @serialized
     def fit(self, X: Any, y: Any = None) -> DBN:
         """Pretrain the stack greedily, bottom layer first.
 
@@ -517,6 +523,7 @@ class DBN(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
 
+    @serialized
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fitted stack to an ``.npz`` file (no pickle).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["DataRangeWarning", "DeadUnitsWarning"]
+__all__ = ["DataRangeWarning", "DeadUnitsWarning", "ForkWarning"]
 
 
 class DataRangeWarning(UserWarning):
@@ -40,4 +40,24 @@ class DeadUnitsWarning(ConvergenceWarning):
     >>> import warnings
     >>> from fastinit.exceptions import DeadUnitsWarning
     >>> warnings.simplefilter("ignore", DeadUnitsWarning)
+    """
+
+
+class ForkWarning(UserWarning):
+    """This process was forked after fastinit ran parallel work: it runs on one thread.
+
+    OpenMP's thread pool does not survive ``fork()``: a child made by ``fork`` (the
+    ``multiprocessing`` fork start method, PyTorch ``DataLoader`` workers on Linux, joblib's
+    multiprocessing backend, pre-forking servers) would wait forever for its parent's threads.
+    fastinit therefore runs every call of such a child on the calling thread, with the same
+    results, and warns once per process. Start the workers with the ``"spawn"`` or
+    ``"forkserver"`` method (``multiprocessing.get_context("spawn")``, ``DataLoader(...,
+    multiprocessing_context="spawn")``) for several threads in each, or pass ``n_jobs=1`` to
+    the models used in the workers, which silences the warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from fastinit.exceptions import ForkWarning
+    >>> warnings.simplefilter("ignore", ForkWarning)
     """

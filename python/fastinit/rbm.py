@@ -7,12 +7,13 @@ engine ``fastinit._core`` with the GIL released.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import numbers
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from . import _core, _diagnostics, _rbm_file
 from . import init as _init
 from . import likelihood as _likelihood
+from ._locking import LockedModel, model_lock, serialized
 from ._model_file import open_archive
 from ._parallel import resolve_n_threads
 from ._params import check_bool, check_int, check_n_jobs, check_real
@@ -104,7 +106,7 @@ def default_learning_rate(n_visible: int, n_hidden: int, visible: str = "bernoul
     return base
 
 
-class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class RBM(LockedModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Restricted Boltzmann machine trained by contrastive divergence, in parallel C++.
 
     Binary (Bernoulli) hidden units with Bernoulli visible units for data in [0, 1], or
@@ -163,8 +165,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (e.g. "xavier_uniform") or a callable ``f(shape, rng) -> array``. Visible biases start at
         the log-odds of the data mean (Bernoulli) or the data mean (Gaussian), hidden biases at 0.
     n_jobs : int or None, default=None
-        Threads: ``None`` uses every usable core, negative values count back (-1 = all);
-        ``|n_jobs|`` is at most 65536.
+        Threads: ``None`` uses every usable core, negative values count back (-1 = all). A
+        positive value is taken as is up to 4 threads per usable core (more would only take
+        turns on the cores, and OpenMP ends the process when it cannot create a thread); a call
+        opens no more threads than it has blocks of work. Results do not depend on it. In a
+        process forked from one that ran fastinit's threads, calls run on one thread
+        (:class:`~fastinit.exceptions.ForkWarning`). ``|n_jobs|`` is at most 65536.
     random_state : None, int, RandomState or Generator, default=None
         Seeds the counter-based generator of all training randomness.
     verbose : int, default=0
@@ -198,6 +204,21 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Mean of each visible unit over the data of the first ``fit`` / ``partial_fit``: the
         base-rate model from which AIS starts (:meth:`log_partition`). ``None`` for models
         built by :meth:`from_weights`.
+
+    Notes
+    -----
+    Threads: the calls that change a model (``fit``, ``partial_fit``, and ``gibbs``,
+    ``sample`` and ``log_partition`` / ``log_likelihood`` with AIS when ``random_state=None``
+    continues the model's random stream) hold a per-model lock, and ``save`` holds it to write
+    a consistent state: from several threads, such calls on one model run one after another
+    (each ``partial_fit`` counts, concurrent ``sample()`` calls get distinct streams). Calls
+    that only read the parameters (``transform``, ``score_samples``, ...) take no lock and may
+    run in parallel with each other; run during training on another thread they would see
+    weights between two mini-batch updates. Copies and pickles get their own lock.
+
+    Ctrl-C (SIGINT) stops ``fit``, ``partial_fit``, ``gibbs``, ``sample`` and the partition
+    function within about a second with ``KeyboardInterrupt``: training keeps the last
+    completed mini-batch; sampling leaves the model as it was (its random stream included).
 
     Examples
     --------
@@ -393,6 +414,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
+    @serialized
     def fit(self, X: Any, y: Any = None, *, validation_data: Any = None) -> RBM:
         """Train on X for ``n_iter`` epochs from a fresh start.
 
@@ -453,6 +475,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._warn_if_stuck(activation)
         return self
 
+    @serialized
     def partial_fit(self, X: Any, y: Any = None, *, validation_data: Any = None) -> RBM:
         """One pass over X in mini-batches, continuing the current training state.
 
@@ -687,13 +710,25 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         p = self._mean_hiddens(v)
         return rng.uniform(size=p.shape) < p
 
-    def _sampling_key(self, random_state: RandomStateLike) -> tuple[int, int]:
-        """Key and call index for sampling methods: the model's own stream when None."""
-        if random_state is None:
+    @contextlib.contextmanager
+    def _sampling_stream(self, random_state: RandomStateLike) -> Iterator[tuple[int, int]]:
+        """Key and call index for a sampling call: the model's own stream when None.
+
+        The model's stream is advanced under the model's lock, held for the whole call (a
+        concurrent call takes the next stream, a concurrent fit waits), and is left where it was
+        when the call fails or is interrupted (Ctrl-C), so the model is unchanged.
+        """
+        if random_state is not None:
+            yield make_key(random_state), 0
+            return
+        with model_lock(self):
             call = self._gibbs_calls
             self._gibbs_calls += 1
-            return self._key, call % (1 << 24)
-        return make_key(random_state), 0
+            try:
+                yield self._key, call % (1 << 24)
+            except BaseException:
+                self._gibbs_calls = call
+                raise
 
     def gibbs(self, V: Any, n_steps: int = 1, random_state: RandomStateLike = None) -> np.ndarray:
         """Run ``n_steps`` full Gibbs sweeps v -> h -> v from the rows of V.
@@ -727,9 +762,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         dtype = output_dtype(V)
         # A new float32 C-ordered array, which the engine sweeps in place.
         V = np.asarray(V.toarray(), np.float32) if sp.issparse(V) else np.array(V, np.float32)
-        return self._run_gibbs(V, int(n_steps), *self._sampling_key(random_state)).astype(
-            dtype, copy=False
-        )
+        with self._sampling_stream(random_state) as (key, call):
+            V = self._run_gibbs(V, int(n_steps), key, call)
+        return V.astype(dtype, copy=False)
 
     def sample(
         self, n_samples: int, n_steps: int = 1000, random_state: RandomStateLike = None
@@ -750,14 +785,14 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         caller = f"{type(self).__name__}.sample"
         check_int(n_samples, "n_samples", caller=caller, low=1)
         check_int(n_steps, "n_steps", caller=caller, low=0)
-        key, call = self._sampling_key(random_state)
-        start_rng = np.random.default_rng([key, call])
-        shape = (int(n_samples), self.components_.shape[1])
-        if self.visible == "bernoulli":
-            V = (start_rng.random(shape, dtype=np.float32) < 0.5).astype(np.float32)
-        else:
-            V = start_rng.standard_normal(shape, dtype=np.float32)
-        return self._run_gibbs(V, int(n_steps), key, call)
+        with self._sampling_stream(random_state) as (key, call):
+            start_rng = np.random.default_rng([key, call])
+            shape = (int(n_samples), self.components_.shape[1])
+            if self.visible == "bernoulli":
+                V = (start_rng.random(shape, dtype=np.float32) < 0.5).astype(np.float32)
+            else:
+                V = start_rng.standard_normal(shape, dtype=np.float32)
+            return self._run_gibbs(V, int(n_steps), key, call)
 
     def _run_gibbs(self, V: np.ndarray, n_steps: int, key: int, call: int) -> np.ndarray:
         """Sweep the float32 C-ordered states V in place in the engine and return them."""
@@ -983,11 +1018,15 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         cache = self.__dict__.setdefault("_log_z_cache", {})
         if reuse and cache_key in cache:
             return cache[cache_key]
-        key, call = self._sampling_key(random_state) if resolved == "ais" else (0, 0)
-        result = _likelihood.compute_log_partition(
-            W, a, c, self.visible, resolved, n_chains=n_chains, n_betas=n_betas, betas=betas,
-            base_bias=base_bias, key=key, call=call, n_threads=resolve_n_threads(self.n_jobs),
+        stream = (
+            self._sampling_stream(random_state) if resolved == "ais"
+            else contextlib.nullcontext((0, 0))
         )  # fmt: skip
+        with stream as (key, call):
+            result = _likelihood.compute_log_partition(
+                W, a, c, self.visible, resolved, n_chains=n_chains, n_betas=n_betas, betas=betas,
+                base_bias=base_bias, key=key, call=call, n_threads=resolve_n_threads(self.n_jobs),
+            )  # fmt: skip
         if cache_key is not None:
             cache.pop(cache_key, None)
             cache[cache_key] = result
@@ -1054,6 +1093,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Constructor parameters that give the layer sizes (from_weights sets them)."""
         return {"n_visible": n_visible, "n_hidden": n_hidden}
 
+    @serialized
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save parameters, training state and random-stream position to an ``.npz`` file.
 
