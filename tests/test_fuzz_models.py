@@ -279,6 +279,26 @@ def test_rbm_fit_is_a_valid_model_or_a_named_refusal(data):
     assert_fitted_state(model, n_features)
 
 
+@pytest.mark.parametrize("name", [*RBM_PARAMS, *SPARSITY])
+@settings(max_examples=10)
+@given(st.data())
+def test_each_refused_hyperparameter_is_refused_by_name(name, data):
+    # The broad property above refuses a parameter in a few examples only: here every refused
+    # value of every parameter, the others valid, so that no single check can go missing.
+    params, _ = data.draw(rbm_params(refuse=False))
+    params["n_iter"] = min(params.get("n_iter", 1), 1)
+    if name in SPARSITY:
+        params["sparsity_target"] = 0.1
+        params.setdefault("sparsity_cost" if name == "sparsity_decay" else "sparsity_decay", 0.5)
+    params[name] = data.draw(st.sampled_from((RBM_PARAMS | SPARSITY)[name][1]))
+    model = fastinit.RBM(**params)
+    X = data.draw(clean_data(3, params.get("visible", "bernoulli")))
+    with pytest.raises((ValueError, TypeError)) as info:
+        quietly(lambda: model.fit(X))
+    assert_refusal(info.value, {name})
+    assert not hasattr(model, "components_")
+
+
 @st.composite
 def fitted_rbm(draw: st.DrawFn, cls: type = fastinit.RBM) -> tuple[fastinit.RBM, int]:
     params, _ = draw(rbm_params(refuse=False))

@@ -323,7 +323,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if not (callable(self.init) or isinstance(self.init, str)):
             raise TypeError(f"init must be a scheme name or a callable, got {self.init!r}")
         if not callable(self.init) and self.init != "hinton":
-            _init.get_initializer(self.init)  # raises ValueError listing the valid names
+            try:
+                _init.get_initializer(self.init)
+            except ValueError as exc:  # its message lists the valid names, not this parameter
+                raise ValueError(
+                    f"init must be 'hinton', a callable or a scheme name: {exc}"
+                ) from None
         check_scalar(self.verbose, "verbose", numbers.Integral, min_val=0)
         check_scalar(self.monitor_every, "monitor_every", numbers.Integral, min_val=0)
         resolve_n_threads(self.n_jobs)
