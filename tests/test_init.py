@@ -3,6 +3,7 @@
 import doctest
 import inspect
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -319,6 +320,146 @@ def test_trunc_normal_float32_stays_in_bounds():
     w = init.trunc_normal((1000, 100), std=0.1, a=-0.1, b=0.1, rng=8)
     assert w.dtype == np.float32
     assert w.min() >= np.float32(-0.1) and w.max() <= np.float32(0.1)
+
+
+# Far tails and degenerate intervals (issue 14, defect 9): each hung, recursed or overflowed.
+EXTREME_TRUNC_CASES = [
+    (0.0, 1.0, 1e160, 2e160, "absolute"),  # a² overflows float64
+    (0.0, 1.0, -2e160, -1e160, "absolute"),  # mirrored
+    (0.0, 1.0, 1e300, math.inf, "absolute"),
+    (0.0, 1.0, 1e160, 2e160, "std"),
+    (-1e308, 1.0, 1e308, 1.5e308, "absolute"),  # a - mean overflows: a beyond float64 in std
+    (0.0, 1e-300, 1.0, 2.0, "absolute"),  # a = 1e300 std
+    (0.0, 1e10, -1e-320, 1e-320, "absolute"),  # the bounds underflow to ±0 std
+    (1e20, 1.0, 0.0, 1.0, "std"),  # mean + a·std == mean + b·std: a point
+    (0.0, 1.0, 1e7, 1e7 + 1e-8, "absolute"),  # narrower than 1/a: uniform proposals
+    (5.0, 3.0, 1e7, math.inf, "std"),
+]
+
+
+@pytest.mark.parametrize(("mean", "std", "a", "b", "bounds"), EXTREME_TRUNC_CASES)
+def test_trunc_normal_far_tails_are_finite_and_in_bounds(watchdog, mean, std, a, b, bounds):
+    w = init.trunc_normal(50, mean=mean, std=std, a=a, b=b, bounds=bounds, rng=0, dtype=np.float64)
+    low, high = (mean + a * std, mean + b * std) if bounds == "std" else (a, b)
+    assert np.isfinite(w).all()
+    assert w.min() >= low and w.max() <= high
+    # Where the spread std² / (a - mean) is below a's ulp, the values sit on a (to rounding).
+    if low > mean and (low - mean) / std > 1e17:
+        np.testing.assert_allclose(w, low, rtol=1e-15)
+
+
+@pytest.mark.parametrize(("a", "b"), [(8.0, 9.0), (30.0, 31.0), (-31.0, -30.0), (6.0, math.inf)])
+@pytest.mark.parametrize("bounds", ["std", "absolute"])
+def test_trunc_normal_far_tail_follows_scipy_truncnorm(a, b, bounds):
+    stats = pytest.importorskip("scipy.stats")
+    mean, std = (5.0, 3.0) if bounds == "std" else (0.0, 1.0)
+    w = init.trunc_normal(
+        20_000, mean=mean, std=std, a=a, b=b, bounds=bounds, rng=12, dtype=np.float64
+    )
+    z = (w - mean) / std
+    assert z.min() >= a - 1e-9 and z.max() <= b + 1e-9
+    assert stats.kstest(z, "truncnorm", args=(a, b)).pvalue > 1e-3
+
+
+def test_truncated_sampler_gives_up_instead_of_looping(watchdog):
+    class Rejecting:  # every draw NaN: no proposal is ever accepted
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: np.full(args[-1], np.nan)
+
+    for alpha, beta in [(-1.0, 1.0), (-0.1, 0.1), (3.0, math.inf), (1.0, 1.1), (-9.0, -8.0)]:
+        with pytest.raises(RuntimeError, match="accepted no proposal"):
+            init._truncated_standard_normal(alpha, beta, 10, Rejecting())
+
+
+NON_FINITE_CALLS = [
+    ("normal", lambda v: init.normal(3, mean=v), "mean"),
+    ("normal", lambda v: init.normal(3, std=v), "std"),
+    ("uniform", lambda v: init.uniform(3, low=-v), "low"),
+    ("uniform", lambda v: init.uniform(3, high=v), "high"),
+    ("trunc_normal", lambda v: init.trunc_normal(3, std=v), "std"),
+    ("trunc_normal", lambda v: init.trunc_normal(3, mean=v), "mean"),
+    ("xavier_normal", lambda v: init.xavier_normal((3, 3), gain=v), "gain"),
+    ("xavier_uniform", lambda v: init.xavier_uniform((3, 3), gain=v), "gain"),
+    ("variance_scaling", lambda v: init.variance_scaling((3, 3), scale=v), "scale"),
+    ("orthogonal", lambda v: init.orthogonal((3, 3), gain=v), "gain"),
+    ("eye", lambda v: init.eye((3, 3), gain=v), "gain"),
+    ("sparse", lambda v: init.sparse((3, 3), 0.5, std=v), "std"),
+    ("constant", lambda v: init.constant(3, v), "value"),
+    ("trunc_normal_", lambda v: init.trunc_normal_(np.zeros(3), std=v), "std"),
+    ("normal_", lambda v: init.normal_(np.zeros(3), 0.0, v), "std"),
+    (
+        "initializer 'RandomNormal'",
+        lambda v: init.get_initializer("RandomNormal", stddev=v)(3),
+        "std",
+    ),
+]
+
+
+@pytest.mark.parametrize(("func", "call", "name"), NON_FINITE_CALLS)
+@pytest.mark.parametrize("value", [math.inf, -math.inf, 10**400])
+def test_non_finite_parameters_are_refused_by_name(watchdog, func, call, name, value):
+    with pytest.raises(ValueError, match=rf"^{re.escape(func)}: {name} must be a finite number"):
+        call(value)
+
+
+def test_non_finite_array_values_are_refused():
+    for bad in (math.inf, -math.inf, math.nan):
+        with pytest.raises(ValueError, match=r"^constant: value must be finite"):
+            init.constant(3, [1.0, bad, 2.0])
+
+
+def test_non_finite_parameters_of_a_torch_twin_are_refused_before_drawing(torch):
+    t = torch.zeros(4)
+    with pytest.raises(ValueError, match=r"^trunc_normal_: std must be a finite number"):
+        init.trunc_normal_(t, std=math.inf)
+    with pytest.raises(ValueError, match=r"^variance_scaling_: scale must be a finite number"):
+        init.variance_scaling_(torch.zeros(3, 3), scale=math.inf)
+    with pytest.raises(ValueError, match=r"^normal_: mean and std too large for float32"):
+        init.normal_(t, 0.0, 1e38)
+    assert (t == 0).all()
+
+
+def test_a_torch_twin_takes_a_uniform_width_past_the_dtype(torch):
+    # torch's own uniform_ refuses it (RuntimeError); the bounds themselves are float32.
+    t = init.uniform_(torch.empty(10_000), -3e38, 3e38)
+    assert bool(torch.isfinite(t).all())
+    assert -3e38 <= t.min().item() < -1e38 and 1e38 < t.max().item() <= 3e38
+    h = init.uniform_(torch.empty(1000, dtype=torch.float16), -6e4, 6e4)
+    assert bool(torch.isfinite(h).all()) and h.min().item() < -1e4 and h.max().item() > 1e4
+
+
+OVERFLOW_CALLS = [
+    ("normal", lambda: init.normal(3, std=1e38), "mean and std"),
+    ("normal", lambda: init.normal(3, mean=3.3e38, std=1e37), "mean and std"),
+    ("uniform", lambda: init.uniform(3, high=1e39), "low and high"),
+    ("uniform", lambda: init.uniform(3, high=7e4, dtype=np.float16), "low and high"),
+    ("trunc_normal", lambda: init.trunc_normal(3, std=1e37, a=-math.inf, b=0), "mean, std, a"),
+    ("xavier_normal", lambda: init.xavier_normal((3, 3), gain=1e308), "gain"),
+    ("variance_scaling", lambda: init.variance_scaling((3, 3), scale=1e300), "scale"),
+    ("orthogonal", lambda: init.orthogonal((3, 3), gain=1e39), "gain"),
+    ("eye", lambda: init.eye((3, 3), gain=-1e39), "gain"),
+    ("constant", lambda: init.constant(3, 1e39), "value"),
+    ("sparse", lambda: init.sparse((3, 3), 0.5, std=1e38), "std"),
+]
+
+
+@pytest.mark.parametrize(("func", "call", "name"), OVERFLOW_CALLS)
+def test_parameters_that_overflow_the_dtype_are_refused(watchdog, func, call, name):
+    with pytest.raises(ValueError, match=rf"^{func}: {name}.* too large for float"):
+        call()
+
+
+def test_extreme_but_representable_parameters_give_finite_values(watchdog):
+    # The width 6e38 overflows float32, the bounds do not.
+    w = init.uniform(10_000, low=-3e38, high=3e38, rng=0)
+    assert np.isfinite(w).all() and w.min() >= -3e38 and w.max() <= 3e38
+    assert w.min() < -1e38 and w.max() > 1e38
+    w = init.uniform(1000, low=-1e308, high=1.7e308, rng=0, dtype=np.float64)
+    assert np.isfinite(w).all() and w.min() >= -1e308
+    # A slope whose square overflows: gain sqrt(2 / (1 + a²)) is 0, as in torch.
+    assert (init.kaiming_normal((3, 4), a=1e200, rng=0) == 0).all()
+    w = init.variance_scaling((3, 3), scale=1e300, rng=0, dtype=np.float64)
+    assert np.isfinite(w).all() and np.abs(w).max() > 1e140
 
 
 ORTHO_SHAPES = [(64, 32), (32, 64), (16, 8, 3, 3), (100, 3, 2), (20, 20)]

@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import pickle
+import signal
 import threading
 import time
 import tracemalloc
@@ -1227,6 +1228,16 @@ def test_verbose_progress(digits, capsys, monkeypatch):
 
 
 # ----------------------------------------------------------------------------- 8. Ctrl-C
+
+
+def test_ctrl_c_reaches_python_in_a_test_even_when_the_run_ignores_sigint():
+    """A run started with SIGINT ignored (``nohup``, ``cmd &``, some CI runners; .ci/run runs
+    the suite so) has no Python handler, and _thread.interrupt_main() is then a no-op: the
+    Ctrl-C tests below only work because tests/conftest.py installs the handler for each test."""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt):
+        _thread.interrupt_main()
+        time.sleep(5)  # the interrupt arrives at the next check, ending the sleep
 
 
 @pytest.mark.parametrize("momentum, weight_decay", [(0.5, 2e-4), (0.0, 0.0)])

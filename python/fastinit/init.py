@@ -21,10 +21,15 @@ one seed gives the same values whether the target is a NumPy array or a torch te
 given a torch tensor and no ``rng`` draws from torch's RNG instead (``generator=`` or torch's
 default one), as ``torch.nn.init`` does, so that ``torch.manual_seed`` reproduces a script.
 The module imports nothing but NumPy; torch is only touched when a torch tensor is passed in.
+
+Every numeric parameter must be finite (only ``trunc_normal``'s bounds may be infinite), and a
+scheme refuses parameters whose values could overflow ``dtype`` (``ValueError`` naming the
+function and the parameter), so a result never holds inf or NaN.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -239,13 +244,39 @@ def _check_layout(layout: str) -> None:
         raise ValueError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
 
 
-def _check_number(name: str, value: Any) -> float:
+def _check_number(name: str, value: Any, *, infinite: bool = False) -> float:
+    """``value`` as a float; NaN refused, and infinities unless ``infinite`` (a bound)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float64, e.g. 10**400
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
     if math.isnan(value):
         raise ValueError(f"{name} must not be NaN")
+    if not infinite and math.isinf(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
     return value
+
+
+# How far from where their mass is the samplers' values can lie, in std, given uniform inputs
+# of at most 53 bits: NumPy's ziggurat normal reaches 13.7 (8.2 in float32) and torch's
+# Box-Muller 8.6; NumPy's ziggurat exponential reaches 44.4, so the truncated sampler's
+# exponential proposals reach 44.4 std past their bound. Values beyond these never occur.
+_NORMAL_REACH = 16.0
+_TAIL_REACH = 48.0
+
+
+def _check_reach(reach: float, dtype: npt.DTypeLike, names: str) -> None:
+    """Refuse parameters whose values could exceed ``dtype``'s range (they would become inf)."""
+    dt = _as_float_dtype(dtype)
+    largest = float(np.finfo(dt).max)
+    if not reach <= largest:
+        raise ValueError(
+            f"{names} too large for {dt}: the values may reach {reach:.4g}, beyond its largest "
+            f"finite value {largest:.4g}, and would overflow to infinity; use smaller values or "
+            "a wider dtype"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,17 +332,16 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
+        slope = math.nan
         if param is None:
             slope = 0.01
-        elif (
-            isinstance(param, numbers.Real)
-            and not isinstance(param, (bool, np.bool_))
-            and math.isfinite(param)
-        ):
-            slope = float(param)
-        else:
+        elif isinstance(param, numbers.Real) and not isinstance(param, (bool, np.bool_)):
+            with contextlib.suppress(OverflowError):  # an int past float64, e.g. 10**400
+                slope = float(param)
+        if not math.isfinite(slope):
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + slope**2))
+        # slope * slope, not slope**2: a float power raises OverflowError past 1e154.
+        return math.sqrt(2.0 / (1 + slope * slope))
     if nonlinearity == "selu":
         # Empirical value chosen by PyTorch (pytorch/pytorch#50664) for self-normalizing nets.
         return 3.0 / 4
@@ -486,7 +516,14 @@ class _TorchDraws:
         self.tensor, self.generator = tensor, generator
 
     def uniform(self, low: float, high: float) -> Any:
-        return self.tensor.uniform_(low, high, generator=self.generator)
+        t = self.tensor
+        if high - low <= sys.modules["torch"].finfo(t.dtype).max:
+            return t.uniform_(low, high, generator=self.generator)
+        # torch refuses a width past the dtype's range (RuntimeError): weigh the bounds, as the
+        # NumPy path does.
+        t.uniform_(0.0, 1.0, generator=self.generator)
+        rest = (1 - t).mul_(low)
+        return t.mul_(high).add_(rest).clamp_(low, high)
 
     def normal(self, mean: float, std: float) -> Any:
         return self.tensor.normal_(mean, std, generator=self.generator)
@@ -548,21 +585,41 @@ def _normal_mass(alpha: float, beta: float) -> float:
 
 
 def _sample_uniform(
-    shape: tuple[int, ...], low: float, high: float, rng: RNGLike, dtype: npt.DTypeLike
+    shape: tuple[int, ...],
+    low: float,
+    high: float,
+    rng: RNGLike,
+    dtype: npt.DTypeLike,
+    names: str = "low and high",
 ) -> np.ndarray:
+    _check_reach(max(-low, high), dtype, names)
     if isinstance(rng, _TorchDraws):
         return rng.uniform(low, high)
     dt = _as_float_dtype(dtype)
     gen = _as_generator(rng)
-    out = gen.random(shape, dtype=_sampling_dtype(dt))
-    out *= high - low
-    out += low
+    sampling = _sampling_dtype(dt)
+    out = gen.random(shape, dtype=sampling)
+    span = high - low
+    if span <= float(np.finfo(sampling).max):
+        out *= span
+        out += low
+    else:
+        # The width overflows the sampling float (e.g. ±3e38 in float32): weigh the bounds
+        # instead, whose terms have opposite signs and cannot overflow.
+        out = out * high + (1 - out) * low
+        np.clip(out, low, high, out=out)
     return out.astype(dt, copy=False)
 
 
 def _sample_normal(
-    shape: tuple[int, ...], mean: float, std: float, rng: RNGLike, dtype: npt.DTypeLike
+    shape: tuple[int, ...],
+    mean: float,
+    std: float,
+    rng: RNGLike,
+    dtype: npt.DTypeLike,
+    names: str = "mean and std",
 ) -> np.ndarray:
+    _check_reach(abs(mean) + _NORMAL_REACH * std, dtype, names)
     if isinstance(rng, _TorchDraws):
         return rng.normal(mean, std)
     dt = _as_float_dtype(dtype)
@@ -576,15 +633,17 @@ def _sample_normal(
 def _truncated_standard_normal(
     alpha: float, beta: float, n: int, gen: np.random.Generator
 ) -> np.ndarray:
-    """Exact N(0, 1) samples restricted to [alpha, beta], float64.
+    """Exact N(0, 1) samples restricted to [alpha, beta], alpha < beta, float64.
 
     Rejection sampling with the proposal of Robert (1995), "Simulation of truncated normal
     variables": a normal for wide intervals around 0, a uniform for narrow ones and a shifted
     exponential in the tails, so the acceptance rate stays high for any interval (plain normal
-    rejection would almost never accept in a far tail).
+    rejection would almost never accept in a far tail). Nothing squares a bound, so bounds up
+    to float64's largest stay finite.
     """
     if beta <= 0.0:
-        # Mirror onto the positive side so that tails need only one code path.
+        # Mirror onto the positive side so that tails need only one code path; alpha < beta
+        # makes -alpha > 0, so the mirrored interval is never mirrored back.
         return -_truncated_standard_normal(-beta, -alpha, n, gen)
     rate = 0.5
     if alpha < 0.0:
@@ -602,15 +661,16 @@ def _truncated_standard_normal(
                 return z[gen.random(m) <= np.exp(-0.5 * z * z)]
 
     else:
-        lam = 0.5 * (alpha + math.sqrt(alpha * alpha + 4.0))
+        # Robert's optimal rate, (alpha + sqrt(alpha² + 4)) / 2; past 1e150 alpha² would
+        # overflow and the rate is alpha to float64 precision (they differ by 1/alpha).
+        lam = 0.5 * (alpha + math.sqrt(alpha * alpha + 4.0)) if alpha < 1e150 else alpha
         # Log ratio of the uniform to the exponential acceptance rate; the normal mass of
-        # [alpha, beta] cancels, which keeps this finite far in the tail.
-        log_ratio = (
-            0.5 * alpha * alpha
-            - math.log(beta - alpha)
-            - (math.log(lam) + lam * alpha - 0.5 * lam * lam)
-        )
+        # [alpha, beta] cancels. lam² - alpha·lam = 1 turns alpha²/2 - lam·alpha + lam²/2 into
+        # 1/(2 lam²), which neither overflows nor cancels far in the tail.
+        log_ratio = 0.5 / (lam * lam) - math.log(beta - alpha) - math.log(lam)
         if log_ratio > 0.0:
+            # Only narrow intervals (beta - alpha below about 1/alpha) come here, so alpha is
+            # small enough (under ~1e8: the width is at least alpha's ulp) for (z + alpha).
 
             def propose(m: int) -> np.ndarray:
                 z = gen.uniform(alpha, beta, m)
@@ -624,7 +684,7 @@ def _truncated_standard_normal(
                 return z[keep]
 
     out = np.empty(n)
-    filled = 0
+    filled = idle = 0
     while filled < n:
         need = n - filled
         m = min(int(need / rate * 1.1) + 16, 1 << 24)
@@ -633,7 +693,34 @@ def _truncated_standard_normal(
         out[filled : filled + k] = accepted[:k]
         filled += k
         rate = max(accepted.size / m, 1e-3)
+        # Each proposal above accepts a fraction of its draws bounded away from zero (Robert
+        # 1995), and a round that accepts nothing makes the next one draw over 16,000: many
+        # such rounds in a row cannot happen for a valid interval, only through a bug.
+        idle = 0 if k else idle + 1
+        if idle == _MAX_IDLE_ROUNDS:
+            raise RuntimeError(
+                f"truncated normal sampler on [{alpha!r}, {beta!r}] (std units) accepted no "
+                f"proposal in {idle} rounds; this is a bug in fastinit, please report it"
+            )
     return out
+
+
+_MAX_IDLE_ROUNDS = 64
+
+
+def _truncated_flat(
+    low: float, high: float, alpha: float, std: float, n: int, gen: np.random.Generator
+) -> np.ndarray:
+    """N(mean, std²) on [low, high] when the interval is narrower than float64 resolves in std
+    units (alpha == beta): the log density is linear across it to float64 precision, falling by
+    ``t = |alpha| · (high - low) / std``, so the draws are a truncated exponential, by
+    inversion from the bound nearer the mean."""
+    width = high - low
+    t = abs(alpha) * (width / std)
+    u = gen.random(n)
+    # The fraction of the width from that bound: inverse CDF of exp(-t·e) on [0, 1].
+    e = -np.log1p(u * math.expm1(-t)) / t if t > 0.0 else u
+    return low + width * e if alpha >= 0.0 else high - width * e
 
 
 def _sample_truncated(
@@ -644,15 +731,30 @@ def _sample_truncated(
     high: float,
     rng: RNGLike,
     dtype: npt.DTypeLike,
+    names: str = "mean, std, a and b",
 ) -> np.ndarray:
-    """N(mean, std²) truncated to the absolute interval [low, high]."""
+    """N(mean, std²) truncated to the absolute interval [low, high], low <= high."""
+    # Where the values can lie: in [low, high], and near the mean or past the bound nearer to it
+    # (an infinite bound does not count).
+    reach_low = max(low, min(high, mean) - _TAIL_REACH * std)
+    reach_high = min(high, max(low, mean) + _TAIL_REACH * std)
+    _check_reach(max(-reach_low, reach_high), dtype, names)
     if isinstance(rng, _TorchDraws):
         return rng.truncated(mean, std, low, high)
     dt = _as_float_dtype(dtype)
     gen = _as_generator(rng)
+    n = math.prod(shape)
+    # A finite bound beyond float64's range in std units becomes ±inf here.
+    alpha, beta = (low - mean) / std, (high - mean) / std
     # float64 throughout: the accept tests and the tails need more than float32 precision.
-    z = _truncated_standard_normal((low - mean) / std, (high - mean) / std, math.prod(shape), gen)
-    x = mean + std * z
+    if alpha == math.inf or beta == -math.inf:
+        # A finite bound beyond float64's range in std units: the truncated distribution's
+        # spread, std² / |bound - mean|, is below the bound's ulp, so every value is the bound.
+        x = np.full(n, low if alpha == math.inf else high)
+    elif not alpha < beta:
+        x = _truncated_flat(low, high, alpha, std, n, gen)
+    else:
+        x = mean + std * _truncated_standard_normal(alpha, beta, n, gen)
     np.clip(x, low, high, out=x)  # mean + std*z can round one ulp past a bound
     return x.reshape(shape).astype(dt, copy=False)
 
@@ -805,7 +907,7 @@ def trunc_normal(
     True
     """
     mean, std = _check_number("mean", mean), _check_number("std", std)
-    a, b = _check_number("a", a), _check_number("b", b)
+    a, b = _check_number("a", a, infinite=True), _check_number("b", b, infinite=True)
     if not std > 0:
         raise ValueError(f"trunc_normal needs std > 0, got {std}")
     if not a < b:
@@ -856,7 +958,7 @@ def xavier_uniform(
     """
     dims = _as_shape(shape)
     bound = _SQRT3 * _xavier_std(dims, gain, layout)
-    return _sample_uniform(dims, -bound, bound, rng, dtype)
+    return _sample_uniform(dims, -bound, bound, rng, dtype, "gain")
 
 
 @_public
@@ -895,7 +997,7 @@ def xavier_normal(
     (256, 784)
     """
     dims = _as_shape(shape)
-    return _sample_normal(dims, 0.0, _xavier_std(dims, gain, layout), rng, dtype)
+    return _sample_normal(dims, 0.0, _xavier_std(dims, gain, layout), rng, dtype, "gain")
 
 
 @_public
@@ -944,7 +1046,7 @@ def kaiming_uniform(
     """
     dims = _as_shape(shape)
     bound = _SQRT3 * _kaiming_std(dims, a, mode, nonlinearity, layout)
-    return _sample_uniform(dims, -bound, bound, rng, dtype)
+    return _sample_uniform(dims, -bound, bound, rng, dtype, "a and nonlinearity")
 
 
 @_public
@@ -996,7 +1098,7 @@ def kaiming_normal(
     """
     dims = _as_shape(shape)
     std = _kaiming_std(dims, a, mode, nonlinearity, layout)
-    return _sample_normal(dims, 0.0, std, rng, dtype)
+    return _sample_normal(dims, 0.0, std, rng, dtype, "a and nonlinearity")
 
 
 @_public
@@ -1139,10 +1241,10 @@ def variance_scaling(
     kind = _distribution_kind(distribution)
     if kind == "truncated_normal":
         s = std / _TRUNC_2SIGMA_STD
-        return _sample_truncated(dims, 0.0, s, -2.0 * s, 2.0 * s, rng, dtype)
+        return _sample_truncated(dims, 0.0, s, -2.0 * s, 2.0 * s, rng, dtype, "scale")
     if kind == "untruncated_normal":
-        return _sample_normal(dims, 0.0, std, rng, dtype)
-    return _sample_uniform(dims, -_SQRT3 * std, _SQRT3 * std, rng, dtype)
+        return _sample_normal(dims, 0.0, std, rng, dtype, "scale")
+    return _sample_uniform(dims, -_SQRT3 * std, _SQRT3 * std, rng, dtype, "scale")
 
 
 def _distribution_kind(distribution: str) -> str:
@@ -1216,6 +1318,7 @@ def orthogonal(
     dt = _as_float_dtype(dtype)
     if len(dims) < 2:
         raise ValueError(f"Only arrays with 2 or more dimensions are supported, got shape {dims}")
+    _check_reach(abs(gain), dt, "gain")  # the entries of Q lie in [-1, 1]
     if 0 in dims:
         return np.zeros(dims, dtype=dt)
     return _sample_orthogonal(dims, gain, layout, rng, dt)
@@ -1276,6 +1379,8 @@ def constant(
     dims = _as_shape(shape)
     dt = _as_float_dtype(dtype)
     values = _as_fill_value(value)
+    if values.size:
+        _check_reach(float(np.abs(values.astype(np.float64)).max()), dt, "value")
     try:
         out = np.full(dims, values, dtype=dt)
     except ValueError:
@@ -1294,8 +1399,8 @@ def _as_fill_value(value: Any) -> np.ndarray:
         raise TypeError(
             f"value must be a real number or an array of real numbers, got dtype {values.dtype}"
         )
-    if np.isnan(values).any():
-        raise ValueError("value must not contain NaN")
+    if not np.isfinite(values).all():
+        raise ValueError("value must be finite: it contains NaN or infinity")
     return values
 
 
@@ -1388,6 +1493,7 @@ def eye(shape: ShapeLike, *, gain: float = 1.0, dtype: npt.DTypeLike = np.float3
     gain = _check_number("gain", gain)
     if len(dims) != 2:
         raise ValueError(f"Only arrays with 2 dimensions are supported by eye, got shape {dims}")
+    _check_reach(abs(gain), dt, "gain")
     out = np.eye(*dims, dtype=dt)
     out *= gain
     return out
@@ -1507,6 +1613,7 @@ def sparse(
 def _sample_sparse(
     dims: tuple[int, ...], n_zeros: int, std: float, rng: RNGLike, dtype: npt.DTypeLike
 ) -> np.ndarray:
+    _check_reach(_NORMAL_REACH * std, dtype, "std")
     if isinstance(rng, _TorchDraws):
         return rng.sparse(n_zeros, std)
     gen = _as_generator(rng)

@@ -308,7 +308,12 @@ class RBM(LockedModel, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 f"{caller}: init must be a scheme name or a callable, got {self.init!r}"
             )
         if not callable(self.init) and self.init != "hinton":
-            _init.get_initializer(self.init)  # raises ValueError listing the valid names
+            try:
+                _init.get_initializer(self.init)
+            except ValueError as exc:  # its message lists the valid names, not this parameter
+                raise ValueError(
+                    f"{caller}: init must be 'hinton', a callable or a scheme name: {exc}"
+                ) from None
         check_int(self.verbose, "verbose", caller=caller, low=0, allow_bool=True)
         check_int(self.monitor_every, "monitor_every", caller=caller, low=0)
         check_n_jobs(self.n_jobs, caller)
