@@ -108,12 +108,7 @@ def _model_from_params(archive: ModelArchive, cls: type, params: dict[str, Any])
     params = dict(params)
     if isinstance(params.get("layer_sizes"), list):
         params["layer_sizes"] = tuple(params["layer_sizes"])
-    model = cls(**params)
-    try:
-        model._check_params("load")
-    except (TypeError, ValueError) as exc:
-        raise archive.error("params", str(exc)) from None
-    return model
+    return archive.estimator(cls, params)
 
 
 def _layer_sizes(archive: ModelArchive, meta: dict[str, Any], model: Any) -> list[int]:

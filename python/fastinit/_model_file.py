@@ -290,6 +290,15 @@ class ModelArchive:
             raise self.error(f"{where}{key}", f"must be a JSON list, got {value!r:.80}")
         return value
 
+    def estimator(self, cls: type, params: dict[str, Any]) -> Any:
+        """``cls(**params)``, its parameters checked as ``fit`` checks them."""
+        model = cls(**params)
+        try:
+            model._check_params("load")
+        except (TypeError, ValueError) as exc:
+            raise self.error("params", str(exc)) from None
+        return model
+
 
 @contextlib.contextmanager
 def _opened(

@@ -111,12 +111,7 @@ def _model_from_params(archive: ModelArchive, cls: type, params: dict[str, Any])
         if not (value is None or isinstance(value, bool | int | float | str)):
             problem = f"must be a number, string or null, got {value!r:.80}"
             raise archive.error(f"params.{name}", problem)
-    model = cls(**params)
-    try:
-        model._check_params("load")
-    except (TypeError, ValueError) as exc:
-        raise archive.error("params", str(exc)) from None
-    return model
+    return archive.estimator(cls, params)
 
 
 def _float32(archive: ModelArchive, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
