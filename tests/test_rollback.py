@@ -8,6 +8,7 @@ the state of a ``random_state`` Generator — before and after the refused call.
 """
 
 import hashlib
+import itertools
 import math
 
 import numpy as np
@@ -110,18 +111,26 @@ def _fail_the_engine_on(monkeypatch, call_number):
 FAILURES = ["nan", "width", "new names and nan", "out of range", "bad parameter", "engine"]
 
 
-@pytest.mark.parametrize("failure", FAILURES)
-@pytest.mark.parametrize("method", ["fit", "partial_fit"])
-@pytest.mark.parametrize("fitted", [False, True], ids=["unfitted", "fitted"])
+def _cases():
+    """(estimator, method, fitted, failure) for every call that exists and can be refused."""
+    for name, method, fitted, failure in itertools.product(
+        ESTIMATORS, ["fit", "partial_fit"], [False, True], FAILURES
+    ):
+        if name == "DBN" and method == "partial_fit":
+            continue  # a DBN has no partial_fit
+        if failure == "width" and name == "BernoulliRBM" and (method == "fit" or not fitted):
+            continue  # BernoulliRBM has no n_visible: any width is right for a fresh start
+        yield pytest.param(
+            name, method, fitted, failure,
+            id=f"{name}-{'fitted' if fitted else 'unfitted'}-{method}-{failure}",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "method", "fitted", "failure"), list(_cases()))
 @pytest.mark.parametrize("seed", ["int", "generator"])
-@pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_a_refused_call_leaves_every_attribute_as_it_was(
     frame, monkeypatch, name, seed, fitted, method, failure
 ):
-    if name == "DBN" and method == "partial_fit":
-        pytest.skip("a DBN has no partial_fit")
-    if failure == "width" and name == "BernoulliRBM" and (method == "fit" or not fitted):
-        pytest.skip("BernoulliRBM has no n_visible: any width is right for a fresh start")
     model = ESTIMATORS[name](0 if seed == "int" else np.random.default_rng(0))
     if fitted:
         model.fit(frame)
@@ -162,6 +171,25 @@ def test_a_failed_log_partition_leaves_the_stream_and_the_cache(frame):
     with pytest.raises(ValueError, match="n_jobs"):
         rbm.log_partition("ais", n_betas=10)
     assert_unchanged(before, rbm)
+
+
+def test_a_failed_call_keeps_the_lock_it_created(monkeypatch):
+    # A fitted model whose first locking call is an AIS log_partition that fails inside the
+    # lock: the rollback must keep that lock, which other threads may already wait on (a fresh
+    # one would let the next call run beside them).
+    rng = np.random.default_rng(0)
+    rbm = RBM.from_weights(rng.normal(0, 0.1, (3, 5)), np.zeros(5), np.zeros(3))
+    assert "_model_lock" not in vars(rbm)
+    held = []
+
+    def fail(*args, **kwargs):
+        held.append(vars(rbm)["_model_lock"])
+        raise RuntimeError("engine failure")
+
+    monkeypatch.setattr("fastinit.likelihood.compute_log_partition", fail)
+    with pytest.raises(RuntimeError, match="engine failure"):
+        rbm.log_partition("ais", n_betas=10)
+    assert vars(rbm).get("_model_lock") is held[0]
 
 
 def test_rollback_puts_back_the_same_objects():

@@ -19,9 +19,10 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["LockedModel", "model_lock", "serialized"]
+__all__ = ["LOCK_ATTRIBUTE", "LockedModel", "model_lock", "serialized"]
 
-_ATTRIBUTE = "_model_lock"
+#: Where a model keeps its lock (no state: a rollback keeps it, copies leave it out).
+LOCK_ATTRIBUTE = "_model_lock"
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -29,9 +30,9 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 def model_lock(model: object) -> threading.RLock:
     """The model's lock, created on first use (``dict.setdefault`` is atomic: two threads
     asking at once get the same lock)."""
-    lock = model.__dict__.get(_ATTRIBUTE)
+    lock = model.__dict__.get(LOCK_ATTRIBUTE)
     if lock is None:
-        lock = model.__dict__.setdefault(_ATTRIBUTE, threading.RLock())
+        lock = model.__dict__.setdefault(LOCK_ATTRIBUTE, threading.RLock())
     return lock
 
 
@@ -52,5 +53,5 @@ class LockedModel:
     def __getstate__(self) -> dict[str, Any]:
         # object.__getstate__ returns the instance's own __dict__: copy before removing.
         state = dict(super().__getstate__())  # type: ignore[misc]
-        state.pop(_ATTRIBUTE, None)
+        state.pop(LOCK_ATTRIBUTE, None)
         return state

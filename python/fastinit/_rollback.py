@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ._locking import LOCK_ATTRIBUTE
+
 __all__ = ["rollback_on_error"]
 
 
@@ -112,7 +114,11 @@ def rollback_on_error(estimator: Any, *, interrupts: bool = False) -> Iterator[N
     except caught:
         done: set[int] = set()
         restored = {name: _restore(snap, done) for name, snap in saved.items()}
+        # The model's lock stays, even one the call created: other threads may wait on it.
+        lock = state.get(LOCK_ATTRIBUTE)
         state.clear()
         state.update(restored)
+        if lock is not None:
+            state[LOCK_ATTRIBUTE] = lock
         _restore_generators(generators)
         raise
