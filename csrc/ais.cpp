@@ -9,6 +9,7 @@
 
 #include "binary.hpp"
 #include "blas.hpp"
+#include "dispatch.hpp"
 #include "parallel.hpp"
 #include "rng.hpp"
 #include "vmath.hpp"
@@ -30,15 +31,6 @@ constexpr std::int64_t kExactRound = 256;
 constexpr std::int64_t kAisSegment = 256;
 constexpr std::int64_t kAisBlockRows = 64;
 
-// The element-wise kernels are compiled three times and picked at load time by the CPU
-// (GCC function multi-versioning): AVX-512, AVX2 and the baseline x86-64 build stay portable
-// while using the machine's vector width (2-4x faster than the SSE2 baseline here). Results
-// depend on the instruction set through summation order only, never on the thread count.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define FASTINIT_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define FASTINIT_CLONES
-#endif
 
 double softplus_f64(double x) {
   return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));

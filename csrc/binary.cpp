@@ -6,10 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
+#include "dispatch.hpp"
 #include "parallel.hpp"
 
 namespace fastinit {
@@ -44,10 +41,8 @@ double row_sum_limit(std::int64_t rows) {
 
 // GCC vector types: one 64-byte vector is a zmm register in the AVX-512 clone, two ymm in the
 // AVX2 clone and four xmm otherwise. (Plain loops here were reordered into scalar code.) Each
-// kernel is compiled for AVX-512, AVX2 and the baseline, and the loader picks the best clone at
-// run time (portable wheels, no -march=native).
+// kernel is multi-versioned by FASTINIT_CLONES (dispatch.hpp).
 using Vec16 = float __attribute__((vector_size(64)));
-#define FASTINIT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 [[gnu::always_inline]] inline Vec16 load(const float* p) {
   Vec16 x;
@@ -242,7 +237,7 @@ std::int64_t scan_row(const float* row, std::int64_t cols, std::int32_t* index,
   return count;
 }
 
-#if defined(__x86_64__)
+#if FASTINIT_HAVE_AVX512_KERNELS
 // The same with AVX-512: 16 entries per compare, their ones' positions compressed and stored
 // together (10x the scalar scan: it was the largest cost of indexing a mini-batch).
 __attribute__((target("avx512f"))) std::int64_t scan_row_avx512(const float* row,
@@ -274,7 +269,7 @@ __attribute__((target("avx512f"))) std::int64_t scan_row_avx512(const float* row
 
 using ScanRow = std::int64_t (*)(const float*, std::int64_t, std::int32_t*, bool&);
 ScanRow pick_scan_row() {
-#if defined(__x86_64__)
+#if FASTINIT_HAVE_AVX512_KERNELS
   if (__builtin_cpu_supports("avx512f")) return scan_row_avx512;
 #endif
   return scan_row;

@@ -11,6 +11,7 @@
 #include "ais.hpp"
 #include "binary.hpp"
 #include "blas.hpp"
+#include "dispatch.hpp"
 #include "parallel.hpp"
 #include "rbm.hpp"
 #include "rng.hpp"
@@ -372,6 +373,7 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     py::dict info;
     info["version"] = FASTINIT_VERSION;
     info["compiler"] = FASTINIT_COMPILER;
+    info["dispatch"] = kDispatch;
     info["openmp"] = openmp_enabled();
     info["max_threads"] = max_threads();
     info["blas"] = blas::config();

@@ -1,14 +1,12 @@
 #include "rng.hpp"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
+#include "dispatch.hpp"
 
 namespace fastinit {
 
 namespace {
 
-#if defined(__x86_64__)
+#if FASTINIT_HAVE_AVX512_KERNELS
 // hi and lo words of the 16 products m * x (32 x 32 -> 64 bits): even lanes by one vpmuludq,
 // odd lanes by another after shifting them down.
 __attribute__((target("avx512f"))) inline void mulhilo16(__m512i m, __m512i x, __m512i& hi,
@@ -69,7 +67,7 @@ __attribute__((target("avx512f"))) std::int64_t philox_uniform_avx512(
 void philox_uniform_blocks(const Philox4x32Ctr& first, Philox4x32Key key, std::int64_t n_blocks,
                            float* out) {
   std::int64_t base = 0;
-#if defined(__x86_64__)
+#if FASTINIT_HAVE_AVX512_KERNELS
   static const bool avx512 = __builtin_cpu_supports("avx512f");
   if (avx512) base = philox_uniform_avx512(first, key, n_blocks, out);
 #endif

@@ -1,8 +1,7 @@
 #include "rowops.hpp"
 
+#include "dispatch.hpp"
 #include "vmath.hpp"
-
-#define FASTINIT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 namespace fastinit::rowops {
 

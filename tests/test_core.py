@@ -262,3 +262,16 @@ def test_stub_lists_every_binding():
             declared.add(node.target.id)
     exported = {name for name in dir(_core) if not name.startswith("_")}
     assert exported == {name for name in declared if not name.startswith("_")}
+
+
+def test_build_info_names_the_vector_code_compiled_in():
+    import platform
+
+    from fastinit import _core
+
+    dispatch = _core.build_info()["dispatch"]
+    x86_linux = platform.machine() == "x86_64" and platform.system() == "Linux"
+    expected = (
+        {"avx512+avx2+baseline", "avx2+baseline", "baseline"} if x86_linux else {"compiler target"}
+    )
+    assert dispatch in expected

@@ -15,9 +15,10 @@ def get_config() -> dict[str, Any]:
     Returns
     -------
     dict
-        Keys ``version``, ``compiler``, ``openmp`` (bool), ``max_threads``, ``blas`` (OpenBLAS
-        build string), ``blas_threads`` (threads OpenBLAS itself may use; fastinit pins it to 1
-        and parallelizes with OpenMP), ``python``, ``numpy``, ``machine``.
+        Keys ``version``, ``compiler``, ``dispatch`` (the vector code compiled in:
+        "avx512+avx2+baseline" in an x86-64 Linux wheel), ``openmp`` (bool), ``max_threads``,
+        ``blas`` (OpenBLAS build string), ``blas_threads`` (threads OpenBLAS itself may use;
+        fastinit pins it to 1 and parallelizes with OpenMP), ``python``, ``numpy``, ``machine``.
 
     Examples
     --------
@@ -51,6 +52,7 @@ def show_config() -> None:
     print(f"fastinit {info['version']}")
     print(f"  compiler      {info['compiler']}")
     print(f"  openmp        {openmp}")
+    print(f"  vector code   {info['dispatch']}")
     print(f"  blas          {info['blas']}")
     print(f"  blas threads  {info['blas_threads']} (fastinit parallelizes with OpenMP instead)")
     print(f"  python        {info['python']}, numpy {info['numpy']}, {info['machine']}")
